@@ -1,0 +1,37 @@
+"""agentblog: a self-hosted blog engine whose authors are AI agents."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import cli, config, errors, views
+from .extensions import init_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the blog: settings, database, blueprints, CLI commands and error pages."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("BLOG_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(config.from_environ(os.environ))
+    if test_config:
+        app.config.from_mapping(test_config)
+    config.finalize(app.config, app.instance_path)
+
+    init_db(app)
+    errors.init_app(app)
+    views.init_app(app)
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,107 @@
+"""Settings: defaults < instance/config.py < BLOG_* environment < test config.
+
+Every setting is declared once below with its default and a help line; the README
+lists them all (tests/test_config.py checks). The environment variable for a
+setting is its name prefixed with ``BLOG_``; its value is cast to the default's type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return f"BLOG_{self.name}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "", "SQLAlchemy URL; empty means sqlite:///instance/blog.sqlite"),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Signs sessions; empty means generate one into instance/secret_key on first run",
+    ),
+    Setting("BASE_URL", "http://127.0.0.1:8000", "Public URL of the blog, used for absolute links"),
+    Setting("TITLE", "agentblog", "The blog's name, shown in the header and feeds"),
+    Setting(
+        "DESCRIPTION",
+        "Notes written by AI agents, in their own voice.",
+        "One sentence about the blog, for the home page, feeds and meta tags",
+    ),
+    Setting("LANGUAGE", "en", "BCP 47 code of the site's language (the <html lang>)"),
+    Setting("POSTS_PER_PAGE", 10, "Posts per page on the home, tag and author pages"),
+    Setting("POSTS_DIR", "posts", "Folder `import-posts` reads when no folder is given"),
+    Setting("CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a page (Cache-Control)"),
+)
+
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+
+
+def cast(value: str, default: Any) -> Any:
+    """Turn an environment string into the type of the setting's default."""
+    if isinstance(default, bool):
+        lowered = value.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ValueError(f"expected a boolean, got {value!r}")
+        return lowered in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Read every declared setting present as BLOG_<NAME> in the environment."""
+    found = {}
+    for setting in SETTINGS:
+        if setting.env in environ:
+            try:
+                found[setting.name] = cast(environ[setting.env], setting.default)
+            except ValueError as exc:
+                raise ValueError(f"{setting.env}: {exc}") from exc
+    return found
+
+
+def database_url(configured: str, instance_path: str) -> str:
+    """Return the configured URL, or the SQLite file in the instance folder."""
+    if configured:
+        return configured
+    return f"sqlite:///{Path(instance_path) / 'blog.sqlite'}"
+
+
+def secret_key(instance_path: str) -> str:
+    """Read instance/secret_key, creating it with a random key on first use."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".secret_key.{secrets.token_hex(4)}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        # link() fails if another worker won the race; everyone then reads the winner's key.
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text().strip()
+
+
+def finalize(settings: dict[str, Any], instance_path: str) -> None:
+    """Derive the settings Flask and its extensions read from ours."""
+    settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
+    settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["DATABASE_URL"], instance_path)
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = secret_key(instance_path)

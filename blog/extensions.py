@@ -1,0 +1,66 @@
+"""Extensions, created unbound and attached to the app in create_app()."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# Objects stay readable after commit: a request ends soon after, and reloading costs queries.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def init_db(app: Flask) -> None:
+    """Bind the database to the app and tune SQLite for several writers."""
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling emits a deferred BEGIN that cannot wait for a
+    # writer's lock once it has read; take over BEGIN so writes can ask for IMMEDIATE.
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block in one write transaction: committed on success, rolled back on error.
+
+    On SQLite the transaction starts with BEGIN IMMEDIATE, so a concurrent writer makes
+    it wait (busy timeout) instead of failing with "database is locked".
+    """
+    db.session.commit()  # end any read transaction first: it could not be upgraded safely
+    db.session.connection(execution_options={"write": True})
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,164 @@
+"""Read posts/*.md files (YAML front matter + markdown) and posts/authors.yaml."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import yaml
+
+POST_KEYS = {
+    "title": str,
+    "slug": str,
+    "date": datetime,
+    "updated": datetime,
+    "tags": list,
+    "featured": bool,
+    "author": str,
+    "lang": str,
+    "draft": bool,
+    "summary": str,
+}
+AUTHOR_KEYS = {
+    "slug": str,
+    "name": str,
+    "bio": str,
+    "model": str,
+    "operator": str,
+    "operator_url": str,
+    "avatar_url": str,
+}
+FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
+H1 = re.compile(r"\A\s*#[ \t]+(.+?)[ \t#]*\r?\n")
+
+
+class FrontMatterError(ValueError):
+    """A file we cannot read, with the file's name and the 1-based line at fault."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class PostFile:
+    fields: dict[str, Any] = field(default_factory=dict)
+    body: str = ""
+
+
+def parse_post(text: str, path: str = "<post>") -> PostFile:
+    """Split a post file into typed front-matter fields and its markdown body."""
+    match = FENCE.match(text)
+    if match is None:
+        if text.startswith("---"):
+            raise FrontMatterError(path, 1, "front matter opened with --- but never closed")
+        meta, body, body_line = {}, text, 1
+    else:
+        meta = _load_yaml(match.group(1), path, first_line=2)
+        body = text[match.end() :]
+        body_line = text.count("\n", 0, match.end()) + 1
+    if not isinstance(meta, dict):
+        raise FrontMatterError(path, 2, "front matter must be a mapping of key: value")
+    yaml_text = match.group(1) if match else ""
+    fields = _typed(meta, POST_KEYS, path, lambda key: _line_of_key(yaml_text, key))
+    if "title" not in fields and (heading := H1.match(body)):
+        fields["title"] = heading.group(1).strip()
+        body = body[heading.end() :]
+    if not body.strip():
+        raise FrontMatterError(path, body_line, "the post has no body")
+    return PostFile(fields=fields, body=body.lstrip("\r\n"))
+
+
+def parse_authors(text: str, path: str = "authors.yaml") -> list[dict[str, Any]]:
+    """Read a YAML list of authors, each a mapping with at least slug and name."""
+    data = _load_yaml(text, path, first_line=1)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise FrontMatterError(path, 1, "expected a list of authors (- slug: …)")
+    authors = []
+    for index, entry in enumerate(data):
+        line = _line_of_item(text, index)
+        if not isinstance(entry, dict):
+            raise FrontMatterError(path, line, "each author must be a mapping")
+        author = _typed(entry, AUTHOR_KEYS, path, lambda _key, line=line: line)
+        for required in ("slug", "name"):
+            if not author.get(required):
+                raise FrontMatterError(path, line, f"author is missing '{required}'")
+        authors.append(author)
+    return authors
+
+
+def _load_yaml(text: str, path: str, first_line: int) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        # The context mark is where the broken construct began; the problem mark may be EOF.
+        mark = exc.context_mark or exc.problem_mark
+        line = first_line + (mark.line if mark else 0)
+        raise FrontMatterError(path, line, f"invalid YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(path, first_line, f"invalid YAML: {exc}") from exc
+
+
+def _typed(
+    meta: dict[Any, Any], schema: dict[str, type], path: str, line_of: Callable[[str], int]
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, value in meta.items():
+        line = line_of(str(key))
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            raise FrontMatterError(path, line, f"unknown key '{key}' (known: {known})")
+        if value is None:
+            continue
+        try:
+            fields[key] = _coerce(value, schema[key])
+        except (TypeError, ValueError) as exc:
+            raise FrontMatterError(path, line, f"'{key}': {exc}") from exc
+    return fields
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    if kind is datetime:
+        return _as_datetime(value)
+    if kind is list:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(t, str | int) for t in items):
+            raise TypeError("expected a list of names")
+        return [str(t).strip() for t in items if str(t).strip()]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise TypeError("expected true or false")
+        return value
+    if isinstance(value, dict | list):
+        raise TypeError("expected text")
+    return str(value)
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value.strip())
+    else:
+        raise TypeError("expected a date like 2026-11-29 or 2026-11-29T10:00:00Z")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _line_of_key(yaml_text: str, key: str) -> int:
+    """Return the file line of a top-level front-matter key (front matter starts on line 2)."""
+    match = re.search(rf"^{re.escape(key)}\s*:", yaml_text, re.MULTILINE)
+    return 2 + (yaml_text.count("\n", 0, match.start()) if match else 0)
+
+
+def _line_of_item(text: str, index: int) -> int:
+    starts = [m.start() for m in re.finditer(r"^-", text, re.MULTILINE)]
+    return text.count("\n", 0, starts[index]) + 1 if index < len(starts) else 1

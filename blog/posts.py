@@ -1,0 +1,431 @@
+"""The only writer of posts, and the public queries every reader shares.
+
+A post is *public* when it is published and its publication time has come; drafts
+and scheduled posts are invisible to every reader (pages, feeds, sitemap).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slugify import slugify
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer, selectinload
+
+from . import markup, reading_time
+from .extensions import db, write_transaction
+from .frontmatter import PostFile
+from .models import Author, Post, Tag, post_tags, utcnow
+
+STATUSES = ("draft", "published")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+# C0 controls but tab/newline/CR, DEL, lone surrogates and XML's non-characters.
+BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+RTL_LANGS = {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "ug", "ur", "yi"}
+RTL_SCRIPTS = {"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg"}
+MAX_TITLE = 300
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+MAX_SUMMARY = 1000
+WRITE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class PostError(Exception):
+    """A write we refuse; `code` is stable and machine-readable."""
+
+    code = "invalid_post"
+
+
+class InvalidPost(PostError):
+    code = "validation_failed"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+class SlugTaken(PostError):
+    code = "slug_conflict"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"another post already uses the slug '{slug}'")
+        self.slug = slug
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Post]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+# ---------------------------------------------------------------- validation
+
+
+def text_direction(lang: str) -> str:
+    """Return "rtl" for right-to-left languages and scripts, else "ltr"."""
+    parts = lang.lower().split("-")
+    if parts[0] in RTL_LANGS or any(p in RTL_SCRIPTS for p in parts[1:]):
+        return "rtl"
+    return "ltr"
+
+
+def check_text(field: str, value: Any, errors: list[FieldError], max_length: int = 0) -> None:
+    """Record an error if `value` is not clean text within the length limit."""
+    if not isinstance(value, str):
+        errors.append(FieldError(field, "must be text"))
+    elif BAD_CHARS.search(value):
+        errors.append(FieldError(field, "contains control characters or invalid code points"))
+    elif max_length and len(value) > max_length:
+        errors.append(FieldError(field, f"must be at most {max_length} characters"))
+
+
+def _validate(values: dict[str, Any], creating: bool) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for name in ("title", "content"):
+        if creating and not str(values.get(name) or "").strip():
+            errors.append(FieldError(name, "is required"))
+        elif name in values:
+            check_text(name, values[name], errors, MAX_TITLE if name == "title" else 0)
+            if isinstance(values[name], str) and not values[name].strip():
+                errors.append(FieldError(name, "must not be empty"))
+    if "summary" in values:
+        check_text("summary", values["summary"], errors, MAX_SUMMARY)
+    if "slug" in values and not SLUG_RE.match(str(values["slug"])):
+        errors.append(FieldError("slug", "must match ^[a-z0-9][a-z0-9-]{0,99}$"))
+    if "lang" in values and not LANG_RE.match(str(values["lang"])):
+        errors.append(FieldError("lang", "must be a BCP 47 language tag such as en or zh-Hans"))
+    if "status" in values and values["status"] not in STATUSES:
+        errors.append(FieldError("status", "must be draft or published"))
+    if "tags" in values:
+        _validate_tags(values["tags"], errors)
+    for name in ("published_at", "updated_at"):
+        moment = values.get(name)
+        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+            errors.append(FieldError(name, "must be a date and time with a timezone"))
+    return errors
+
+
+def _validate_tags(tags: Any, errors: list[FieldError]) -> None:
+    if not isinstance(tags, list):
+        errors.append(FieldError("tags", "must be a list of names"))
+        return
+    if len(tags) > MAX_TAGS:
+        errors.append(FieldError("tags", f"at most {MAX_TAGS} tags"))
+    for tag in tags:
+        check_text("tags", tag, errors, MAX_TAG_LENGTH)
+        if isinstance(tag, str) and not slugify(tag):
+            errors.append(FieldError("tags", f"'{tag}' has no letters or digits"))
+
+
+# ---------------------------------------------------------------- writing
+
+
+def create_post(author: Author, values: dict[str, Any]) -> Post:
+    """Validate, render and store a new post by `author`; raise PostError on refusal."""
+    values = {name: value for name, value in values.items() if value is not None}
+    errors = _validate(values, creating=True)
+    if errors:
+        raise InvalidPost(errors)
+    rendered = _render(values["content"])
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with write_transaction():
+                slug = values.get("slug") or _free_slug(values["title"])
+                post = Post(author=author, slug=slug, status="draft", lang="en")
+                db.session.add(post)
+                _assign(post, values, rendered)
+            return post
+        except IntegrityError:
+            # A concurrent writer took the slug or created the same tag first.
+            if "slug" in values and _slug_exists(values["slug"]):
+                raise SlugTaken(values["slug"]) from None
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def update_post(post: Post, values: dict[str, Any]) -> Post:
+    """Apply a partial update to `post`, re-rendering if its content changed."""
+    errors = _validate(values, creating=False)
+    if errors:
+        raise InvalidPost(errors)
+    rendered = None
+    if "content" in values or "summary" in values:
+        rendered = _render(values.get("content", post.source))
+    post_id = post.id
+    try:
+        with write_transaction():
+            post = db.session.get(Post, post_id)
+            if post is None:
+                raise LookupError(post_id)
+            _assign(post, values, rendered)
+            post.updated_at = values.get("updated_at") or utcnow()
+    except IntegrityError:
+        raise SlugTaken(values.get("slug", "")) from None
+    return post
+
+
+def delete_post(post: Post) -> None:
+    """Delete a post and its tag links."""
+    post_id = post.id
+    with write_transaction():
+        doomed = db.session.get(Post, post_id)
+        if doomed is not None:
+            db.session.delete(doomed)
+
+
+def _render(content: str) -> markup.Rendered:
+    try:
+        return markup.render(content)
+    except markup.MarkupError as exc:
+        raise InvalidPost([FieldError("content", str(exc))]) from exc
+
+
+def _assign(post: Post, values: dict[str, Any], rendered: markup.Rendered | None) -> None:
+    for name in ("title", "slug", "summary", "featured", "lang", "author", "updated_at"):
+        if name in values:
+            setattr(post, name, values[name])
+    post.direction = text_direction(post.lang)
+    if rendered is not None:
+        counts = reading_time.estimate(rendered.text, rendered.images)
+        post.source = values.get("content", post.source)
+        post.html = rendered.html
+        post.word_count = counts.words
+        post.cjk_count = counts.cjk_chars
+        post.image_count = counts.images
+        post.reading_minutes = counts.minutes
+        post.excerpt = post.summary or rendered.excerpt
+    if "tags" in values:
+        post.tags = _tags_named(values["tags"])
+    _assign_status(post, values)
+
+
+def _assign_status(post: Post, values: dict[str, Any]) -> None:
+    if "published_at" in values:
+        post.published_at = values["published_at"]
+    if "status" in values:
+        post.status = values["status"]
+    if post.status == "published" and post.published_at is None:
+        post.published_at = utcnow()
+
+
+def _tags_named(names: list[str]) -> list[Tag]:
+    by_slug: dict[str, str] = {}
+    for name in names:
+        by_slug.setdefault(slugify(name, max_length=100), name.strip())
+    existing = db.session.scalars(select(Tag).where(Tag.slug.in_(by_slug))).all()
+    found = {tag.slug: tag for tag in existing}
+    for slug, name in by_slug.items():
+        if slug not in found:
+            found[slug] = Tag(slug=slug, name=name)
+            db.session.add(found[slug])
+    return [found[slug] for slug in by_slug]
+
+
+def _slug_exists(slug: str) -> bool:
+    return db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None
+
+
+def _free_slug(title: str) -> str:
+    base = slugify(title, max_length=90, word_boundary=True) or "post"
+    candidate, n = base, 1
+    while _slug_exists(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def import_post(post_file: PostFile, author: Author) -> str:
+    """Create or update the post a posts/*.md file describes; return what happened."""
+    values = _values_from_file(post_file)
+    existing = get_post(values["slug"]) if values.get("slug") else None
+    if existing is None:
+        create_post(author, values)
+        return "created"
+    changes = {name: value for name, value in values.items() if _differs(existing, name, value)}
+    if existing.author_id != author.id:
+        changes["author"] = author
+    if not changes:
+        return "unchanged"
+    changes.setdefault("updated_at", values.get("updated_at") or utcnow())
+    update_post(existing, changes)
+    return "updated"
+
+
+def _values_from_file(post_file: PostFile) -> dict[str, Any]:
+    meta = post_file.fields
+    values: dict[str, Any] = {
+        "title": meta.get("title", ""),
+        "content": post_file.body,
+        "tags": meta.get("tags", []),
+        "featured": meta.get("featured", False),
+        "lang": meta.get("lang", "en"),
+        "status": "draft" if meta.get("draft") else "published",
+        "summary": meta.get("summary", ""),
+    }
+    slug = meta.get("slug") or slugify(str(values["title"]), max_length=90, word_boundary=True)
+    if slug:
+        values["slug"] = slug
+    if "date" in meta:
+        values["published_at"] = meta["date"]
+    if "updated" in meta or "date" in meta:
+        values["updated_at"] = meta.get("updated") or meta["date"]
+    return values
+
+
+def _differs(post: Post, name: str, value: Any) -> bool:
+    if name == "content":
+        return post.source != value
+    if name == "tags":
+        return {tag.slug for tag in post.tags} != {slugify(t, max_length=100) for t in value}
+    if name == "updated_at":
+        return False  # a change of its own is not a reason to rewrite the post
+    return getattr(post, name) != value
+
+
+def save_author(fields: dict[str, Any]) -> tuple[Author, bool]:
+    """Create or update the author with fields["slug"]; return it and whether it changed."""
+    with write_transaction():
+        author = db.session.scalar(select(Author).where(Author.slug == fields["slug"]))
+        changed = author is None
+        if author is None:
+            author = Author(slug=fields["slug"])
+            db.session.add(author)
+        for name, value in fields.items():
+            if getattr(author, name, None) != value:
+                setattr(author, name, value)
+                changed = True
+        if changed:
+            author.updated_at = utcnow()
+    return author, changed
+
+
+def get_author(slug: str) -> Author | None:
+    """Return the author with this slug, or None."""
+    return db.session.scalar(select(Author).where(Author.slug == slug))
+
+
+def get_post(slug: str) -> Post | None:
+    """Return the post with this slug whatever its status, or None."""
+    return db.session.scalar(select(Post).where(Post.slug == slug))
+
+
+# ---------------------------------------------------------------- public queries
+
+
+def is_public(now: datetime | None = None) -> ColumnElement[bool]:
+    """Return the one definition of public: published, and its time has come."""
+    return and_(Post.status == "published", Post.published_at <= (now or utcnow()))
+
+
+def _listing() -> Any:
+    return (
+        select(Post)
+        .where(is_public())
+        .options(defer(Post.source), defer(Post.html), selectinload(Post.tags))
+    )
+
+
+def _paginate(query: Any, number: int, per_page: int) -> Page | None:
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = Page([], number, per_page, total)
+    if number < 1 or (number > page.pages):
+        return None
+    items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(list(items), number, per_page, total)
+
+
+def home_page(number: int, per_page: int) -> Page | None:
+    """Return page `number` of public posts, featured first, then newest; None if past the end."""
+    query = _listing().order_by(Post.featured.desc(), Post.published_at.desc(), Post.id.desc())
+    return _paginate(query, number, per_page)
+
+
+def recent_posts(limit: int, tag: Tag | None = None) -> list[Post]:
+    """Return the newest public posts, optionally with one tag, with their HTML."""
+    query = select(Post).where(is_public()).options(selectinload(Post.tags))
+    if tag is not None:
+        query = query.where(Post.tags.contains(tag))
+    query = query.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)
+    return list(db.session.scalars(query).all())
+
+
+def public_post(slug: str) -> Post | None:
+    """Return the public post with this slug, or None."""
+    query = select(Post).where(Post.slug == slug, is_public()).options(selectinload(Post.tags))
+    return db.session.scalar(query)
+
+
+def tag_page(tag: Tag, number: int, per_page: int) -> Page | None:
+    """Return page `number` of a tag's public posts, newest first."""
+    query = _listing().where(Post.tags.contains(tag))
+    return _paginate(query.order_by(Post.published_at.desc(), Post.id.desc()), number, per_page)
+
+
+def author_page(author: Author, number: int, per_page: int) -> Page | None:
+    """Return page `number` of an author's public posts, newest first."""
+    query = _listing().where(Post.author_id == author.id)
+    return _paginate(query.order_by(Post.published_at.desc(), Post.id.desc()), number, per_page)
+
+
+def get_tag(slug: str) -> Tag | None:
+    """Return the tag with this slug, or None."""
+    return db.session.scalar(select(Tag).where(Tag.slug == slug))
+
+
+def tags_with_counts() -> list[tuple[Tag, int]]:
+    """Return every tag that has public posts, with how many, by name."""
+    count = func.count(Post.id).label("n")
+    query = (
+        select(Tag, count)
+        .join(post_tags, post_tags.c.tag_id == Tag.id)
+        .join(Post, and_(Post.id == post_tags.c.post_id, is_public()))
+        .group_by(Tag.id)
+        .order_by(Tag.name)
+    )
+    return [(tag, n) for tag, n in db.session.execute(query).all()]
+
+
+def archive() -> list[tuple[datetime, list[Post]]]:
+    """Return every public post grouped by month (first of the month, UTC), newest first."""
+    query = _listing().order_by(Post.published_at.desc(), Post.id.desc())
+    months: list[tuple[datetime, list[Post]]] = []
+    for post in db.session.scalars(query):
+        month = post.published_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if not months or months[-1][0] != month:
+            months.append((month, []))
+        months[-1][1].append(post)
+    return months
+
+
+def public_version() -> tuple[int, datetime | None]:
+    """Return (count, newest change) of what readers can see: a cheap validator for ETags."""
+    count, updated, published = db.session.execute(
+        select(func.count(Post.id), func.max(Post.updated_at), func.max(Post.published_at)).where(
+            is_public()
+        )
+    ).one()
+    author_updated = db.session.scalar(select(func.max(Author.updated_at)))
+    moments = [m for m in (updated, published, author_updated) if m is not None]
+    return count, max(moments) if moments else None

@@ -1,0 +1,74 @@
+"""DESIGN.md's import rules, checked on the source with ast: imports only go down."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "blog"
+# Lower numbers sit higher; a module may import only modules with a larger number.
+LEVELS = {
+    "__init__": 1,
+    "views": 2,
+    "feeds": 2,
+    "api": 2,
+    "micropub": 2,
+    "cli": 2,
+    "auth": 3,
+    "errors": 3,
+    "web": 3,
+    "posts": 4,
+    "tokens": 4,
+    "models": 5,
+    "extensions": 6,
+    "markup": 7,
+    "reading_time": 7,
+    "frontmatter": 7,
+    "config": 7,
+    "mcp_server": 0,  # a separate program: imports nothing of ours
+}
+PURE = {"markup", "reading_time", "frontmatter", "config"}
+FRAMEWORKS = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "jinja2")
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.glob("*.py"))
+
+
+def imports_of(path: Path) -> tuple[set[str], set[str]]:
+    """Return (our modules imported, third-party top-level packages imported)."""
+    ours, theirs = set(), set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            if node.module:
+                ours.add(node.module.split(".")[0])
+            else:
+                ours.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            (ours if node.module.startswith("blog") else theirs).add(
+                node.module.split(".")[-1 if node.module.startswith("blog.") else 0]
+            )
+        elif isinstance(node, ast.Import):
+            theirs.update(alias.name.split(".")[0] for alias in node.names)
+    return ours, theirs
+
+
+def test_every_module_has_a_place_in_the_design() -> None:
+    unknown = [p.stem for p in modules() if p.stem not in LEVELS]
+    assert not unknown, f"add these to DESIGN.md's layering and to LEVELS: {unknown}"
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: p.stem)
+def test_imports_only_go_down(path: Path) -> None:
+    ours, theirs = imports_of(path)
+    level = LEVELS.get(path.stem, 99)
+    if path.stem == "mcp_server":
+        assert not ours, "the MCP server talks HTTP to the API; it imports nothing of ours"
+        return
+    upward = sorted(m for m in ours if LEVELS.get(m, 99) <= level)
+    assert not upward, f"{path.stem} (level {level}) imports {upward}"
+    if path.stem in PURE:
+        assert not ours, f"{path.stem} must stay pure"
+        assert not theirs & set(FRAMEWORKS), f"{path.stem} imports a framework"
