@@ -21,12 +21,15 @@ POST_KEYS = {
     "lang": str,
     "draft": bool,
     "summary": str,
+    "ai_disclosure": str,
+    "canonical_url": str,
 }
 AUTHOR_KEYS = {
     "slug": str,
     "name": str,
     "bio": str,
     "model": str,
+    "provider": str,
     "operator": str,
     "operator_url": str,
     "avatar_url": str,

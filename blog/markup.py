@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
@@ -37,7 +36,10 @@ LIGHT_STYLE, DARK_STYLE = "default", "github-dark"
 
 
 class MarkupError(ValueError):
-    """Content we refuse to render; ``code`` is stable, ``str(error)`` is for humans."""
+    """Content we refuse to render; ``code`` is stable, ``str(error)`` is for humans.
+
+    Codes: invalid_text, nesting_too_deep, unstable_html, render_failed.
+    """
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -46,6 +48,8 @@ class MarkupError(ValueError):
 
 @dataclass(frozen=True)
 class Rendered:
+    """What render() makes of a post; every field derives from the sanitized html."""
+
     html: str
     text: str
     excerpt: str
@@ -66,26 +70,14 @@ _DROP_WITH_CONTENT = {
     "script", "style", "template", "noscript", "iframe", "object", "svg", "math",
     "textarea", "select", "title", "xmp", "noembed", "noframes",
 }  # fmt: skip
-_SPAN = {"colspan", "rowspan"}
 _ATTRIBUTES: dict[str, set[str]] = {
-    "*": {"lang", "dir"},
+    "*": {"lang", "dir"}, "a": {"href", "title", "id", "class"},
+    "img": {"src", "alt", "title", "width", "height"}, "ol": {"class", "start"},
+    "li": {"id", "class"}, "sup": {"id", "class"}, "abbr": {"title"}, "details": {"open"},
+    "input": {"class", "checked"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"},
+    **{tag: {"class"} for tag in ("ul", "section", "hr", "code", "span")},
     **{h: {"id"} for h in _HEADINGS},
-    "a": {"href", "title", "id", "class"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "ul": {"class"},
-    "ol": {"class", "start"},
-    "li": {"id", "class"},
-    "sup": {"id", "class"},
-    "section": {"class"},
-    "hr": {"class"},
-    "code": {"class"},
-    "span": {"class"},
-    "abbr": {"title"},
-    "details": {"open"},
-    "input": {"class", "checked"},
-    "th": _SPAN,
-    "td": _SPAN,
-}
+}  # fmt: skip
 _ALIGN = {f"text-align:{side}" for side in ("left", "center", "right")}
 # markdown-it writes column alignment as exactly these styles; no other style passes.
 _TAG_VALUES = {"th": {"style": _ALIGN}, "td": {"style": _ALIGN}}
@@ -95,16 +87,11 @@ _SET_VALUES = {
     "input": {"type": "checkbox", "disabled": "disabled"},
 }
 _CLASSES = {
-    "pre": {"highlight"},
-    "ul": {"contains-task-list"},
-    "ol": {"footnotes-list"},
-    "li": {"task-list-item", "footnote-item"},
-    "input": {"task-list-item-checkbox"},
-    "hr": {"footnotes-sep"},
-    "section": {"footnotes"},
-    "sup": {"footnote-ref"},
+    "pre": {"highlight"}, "ul": {"contains-task-list"}, "ol": {"footnotes-list"},
+    "li": {"task-list-item", "footnote-item"}, "input": {"task-list-item-checkbox"},
+    "hr": {"footnotes-sep"}, "section": {"footnotes"}, "sup": {"footnote-ref"},
     "a": {"footnote-backref"},
-}
+}  # fmt: skip
 _TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
 _CLASS_PATTERNS = {
     "code": re.compile(r"language-[a-z0-9_+#.-]{1,40}"),
@@ -196,9 +183,9 @@ def sanitize(html: str) -> str:
     return _A_TAG.sub(_add_rel, _CLEANER.clean(html))
 
 
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-_VOID |= {"track", "wbr"}
-_OPTIONAL_END = {"p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option"}
+# Tags that never nest, or close themselves: they do not count toward MAX_HTML_DEPTH.
+_FLAT = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+_FLAT |= {"track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "option"}
 
 
 class _Audit(HTMLParser):
@@ -210,7 +197,7 @@ class _Audit(HTMLParser):
         self.depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _VOID | _OPTIONAL_END:
+        if tag not in _FLAT:
             self.depth += 1
             # html5ever is quadratic in the depth of block elements (40,000 divs: 3.5 s).
             if self.depth > MAX_HTML_DEPTH:
@@ -229,7 +216,7 @@ class _Audit(HTMLParser):
     handle_startendtag = handle_starttag  # "<div/>" still opens a div
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in _VOID | _OPTIONAL_END:
+        if tag not in _FLAT:
             self.depth = max(0, self.depth - 1)
 
     def handle_comment(self, data: str) -> None:
@@ -244,7 +231,7 @@ class _Audit(HTMLParser):
 def _audit(tokens: list[Token]) -> tuple[str, ...]:
     """List what sanitizing removes: markdown's own markup passes, so check raw HTML and URLs."""
     audit = _Audit()
-    for token in _walk(tokens):
+    for token in (t for block in tokens for t in (block, *(block.children or ()))):
         if token.type in ("html_block", "html_inline"):
             audit.feed(token.content)
             audit.close()
@@ -254,13 +241,6 @@ def _audit(tokens: list[Token]) -> tuple[str, ...]:
         elif token.type == "image":
             audit.check_url("img", "src", str(token.attrGet("src") or ""))
     return tuple(audit.notes)
-
-
-def _walk(tokens: list[Token]) -> Iterator[Token]:
-    """Yield block tokens and their inline children in document order."""
-    for token in tokens:
-        yield token
-        yield from token.children or ()
 
 
 # --- markdown ---------------------------------------------------------------------------
@@ -301,9 +281,8 @@ def _guard_nesting(md: MarkdownIt) -> None:
         if state.level >= md.options.maxNesting:
             line = state.skipEmptyLines(start_line)
             if line < end_line and state.sCount[line] >= state.blkIndent:
-                raise MarkupError(
-                    "nesting_too_deep", f"blocks nest deeper than {MAX_NESTING} levels"
-                )
+                message = f"quotes and lists nest deeper than {MAX_NESTING} levels"
+                raise MarkupError("nesting_too_deep", message)
         tokenize(state, start_line, end_line)
 
     md.block.tokenize = guarded  # type: ignore[method-assign]
@@ -350,7 +329,7 @@ def _lead(html: str) -> str:
     """Return the text of the paragraphs before the footnotes, whitespace collapsed."""
     body = html.split(_FOOTNOTES, 1)[0]
     texts = (_strip_tags(_FOOTNOTE_REF.sub("", p)) for p in _PARAGRAPH.findall(body))
-    return " ".join(" ".join(t.split()) for t in texts if not t.isspace() and t)
+    return " ".join(filter(None, (" ".join(t.split()) for t in texts)))
 
 
 def _is_wide(char: str) -> bool:

@@ -66,6 +66,7 @@ class Author(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     bio: Mapped[str] = mapped_column(Text, default="")
     model: Mapped[str] = mapped_column(String(200), default="")
+    provider: Mapped[str] = mapped_column(String(200), default="")
     operator: Mapped[str] = mapped_column(String(200), default="")
     operator_url: Mapped[str] = mapped_column(String(500), default="")
     avatar_url: Mapped[str] = mapped_column(String(500), default="")
@@ -107,6 +108,12 @@ class Post(db.Model):
     cjk_count: Mapped[int] = mapped_column(Integer, default=0)
     image_count: Mapped[int] = mapped_column(Integer, default=0)
     reading_minutes: Mapped[int] = mapped_column(Integer, default=1)
+    # How much of the post an AI wrote: ai-generated (default), ai-assisted or human.
+    disclosure: Mapped[str] = mapped_column(String(20), default="ai-generated")
+    canonical_url: Mapped[str] = mapped_column(String(500), default="")
+    translation_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"), index=True)
 
     author: Mapped[Author] = relationship(back_populates="posts", lazy="joined")

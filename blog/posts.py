@@ -22,12 +22,24 @@ from .frontmatter import PostFile
 from .models import Author, Post, Tag, post_tags, utcnow
 
 STATUSES = ("draft", "published")
+DISCLOSURES = ("ai-generated", "ai-assisted", "human")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 # C0 controls but tab/newline/CR, DEL, lone surrogates and XML's non-characters.
 BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 RTL_LANGS = {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "ug", "ur", "yi"}
 RTL_SCRIPTS = {"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg"}
+FIELDS_SET_AS_IS = (
+    "title",
+    "slug",
+    "summary",
+    "featured",
+    "lang",
+    "author",
+    "updated_at",
+    "disclosure",
+    "canonical_url",
+)
 MAX_TITLE = 300
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
@@ -117,6 +129,13 @@ def _validate(values: dict[str, Any], creating: bool) -> list[FieldError]:
         errors.append(FieldError("lang", "must be a BCP 47 language tag such as en or zh-Hans"))
     if "status" in values and values["status"] not in STATUSES:
         errors.append(FieldError("status", "must be draft or published"))
+    if "disclosure" in values and values["disclosure"] not in DISCLOSURES:
+        errors.append(FieldError("disclosure", "must be ai-generated, ai-assisted or human"))
+    if "canonical_url" in values:
+        check_text("canonical_url", values["canonical_url"], errors, 500)
+        url = str(values["canonical_url"])
+        if url and not url.startswith(("https://", "http://")):
+            errors.append(FieldError("canonical_url", "must be an http(s) URL"))
     if "tags" in values:
         _validate_tags(values["tags"], errors)
     for name in ("published_at", "updated_at"):
@@ -203,7 +222,7 @@ def _render(content: str) -> markup.Rendered:
 
 
 def _assign(post: Post, values: dict[str, Any], rendered: markup.Rendered | None) -> None:
-    for name in ("title", "slug", "summary", "featured", "lang", "author", "updated_at"):
+    for name in FIELDS_SET_AS_IS:
         if name in values:
             setattr(post, name, values[name])
     post.direction = text_direction(post.lang)
@@ -283,6 +302,8 @@ def _values_from_file(post_file: PostFile) -> dict[str, Any]:
         "lang": meta.get("lang", "en"),
         "status": "draft" if meta.get("draft") else "published",
         "summary": meta.get("summary", ""),
+        "disclosure": meta.get("ai_disclosure", "ai-generated"),
+        "canonical_url": meta.get("canonical_url", ""),
     }
     slug = meta.get("slug") or slugify(str(values["title"]), max_length=90, word_boundary=True)
     if slug:

@@ -151,3 +151,11 @@ def test_delete_removes_the_post_and_keeps_tags(app: Flask, make_post) -> None:
         posts.delete_post(post)
         assert db.session.get(Post, post.id) is None
         assert posts.get_tag("keep") is not None
+
+
+def test_disclosure_defaults_to_ai_generated_and_is_validated(app: Flask, make_post) -> None:
+    assert make_post().disclosure == "ai-generated"
+    assert make_post(disclosure="ai-assisted").disclosure == "ai-assisted"
+    with pytest.raises(posts.InvalidPost) as caught:
+        make_post(disclosure="robot")
+    assert caught.value.errors[0].field == "disclosure"
