@@ -87,6 +87,4 @@ def wrk(url: str, headers: dict[str, str] | None = None, args: list[str] | None 
 
 def require_wrk() -> None:
     if shutil.which("wrk") is None:
-        sys.exit(
-            "wrk is missing: `make bench` installs it from apt (or: apt-get install wrk)"
-        )
+        sys.exit("wrk is missing: `make bench` installs it from apt (or: apt-get install wrk)")

@@ -74,18 +74,16 @@ _ATTRIBUTES: dict[str, set[str]] = {
     "*": {"lang", "dir"}, "a": {"href", "title", "id", "class"},
     "img": {"src", "alt", "title", "width", "height"}, "ol": {"class", "start"},
     "li": {"id", "class"}, "sup": {"id", "class"}, "abbr": {"title"}, "details": {"open"},
-    "input": {"class", "checked"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"},
+    "input": {"class", "checked", "disabled"}, "pre": {"class"},
+    "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"},
     **{tag: {"class"} for tag in ("ul", "section", "hr", "code", "span")},
     **{h: {"id"} for h in _HEADINGS},
 }  # fmt: skip
 _ALIGN = {f"text-align:{side}" for side in ("left", "center", "right")}
 # markdown-it writes column alignment as exactly these styles; no other style passes.
 _TAG_VALUES = {"th": {"style": _ALIGN}, "td": {"style": _ALIGN}}
-_SET_VALUES = {
-    "img": {"loading": "lazy"},
-    "pre": {"class": "highlight", "dir": "ltr"},
-    "input": {"type": "checkbox", "disabled": "disabled"},
-}
+# One forced attribute a tag: nh3 writes several in hash order, which changes per process.
+_SET_VALUES = {"img": {"loading": "lazy"}, "input": {"type": "checkbox"}}
 _CLASSES = {
     "pre": {"highlight"}, "ul": {"contains-task-list"}, "ol": {"footnotes-list"},
     "li": {"task-list-item", "footnote-item"}, "input": {"task-list-item-checkbox"},
@@ -106,6 +104,7 @@ _INVISIBLE = re.compile(
 _SCHEME = re.compile(r"([^/?#\\:]*):")
 _RASTER_DATA = re.compile(r"data:image/(png|gif|jpeg|webp)[;,]", re.IGNORECASE)
 _EXTERNAL = re.compile(r"(https?:|[/\\]{2})", re.IGNORECASE)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
@@ -158,6 +157,7 @@ _CLEANER = nh3.Cleaner(
 # nh3 serializes "<" and ">" in attribute values as entities, so "<a" only starts a tag.
 _A_TAG = re.compile(r"<a(\s[^>]*)?>")
 _HREF = re.compile(r'\shref="([^"]*)"')
+_PRE_NEWLINE = re.compile(r"(<pre(?:\s[^>]*)?>\n)")
 
 
 def _add_rel(match: re.Match[str]) -> str:
@@ -180,7 +180,9 @@ def _check_text(text: str) -> None:
 def sanitize(html: str) -> str:
     """Clean HTML against the allowlist and mark external links."""
     _check_text(html)
-    return _A_TAG.sub(_add_rel, _CLEANER.clean(html))
+    clean = _CONTROLS.sub("", _CLEANER.clean(html))  # character references decode to them
+    # Parsers drop the first newline after <pre>; html5ever does not write it back.
+    return _A_TAG.sub(_add_rel, _PRE_NEWLINE.sub("\\1\n", clean))
 
 
 # Tags that never nest, or close themselves: they do not count toward MAX_HTML_DEPTH.
@@ -246,6 +248,9 @@ def _audit(tokens: list[Token]) -> tuple[str, ...]:
 # --- markdown ---------------------------------------------------------------------------
 
 
+_FORMATTER = HtmlFormatter(nowrap=True)  # building one computes its stylesheet: 5 ms
+
+
 @lru_cache(maxsize=128)
 def _lexer(lang: str) -> Lexer | None:
     """Find the Pygments lexer for a fence's language name, if any."""
@@ -255,14 +260,14 @@ def _lexer(lang: str) -> Lexer | None:
         return None
 
 
-def _highlight(code: str, name: str, attrs: str) -> str:
+def _highlight(code: str, name: str = "", attrs: str = "") -> str:
     """Render a fenced block: Pygments spans with classes, else escaped text."""
     lang = re.sub(r"[^a-z0-9_+#.-]", "", name.lower())[:40]
     lexer = _lexer(lang) if len(code) <= MAX_HIGHLIGHT_CHARS else None
     body = escapeHtml(code)
     if lexer:
         with contextlib.suppress(Exception):  # a lexer bug must not lose the post
-            body = highlight(code, lexer, HtmlFormatter(nowrap=True))
+            body = highlight(code, lexer, _FORMATTER)
     cls = f' class="language-{lang}"' if lang else ""
     return f'<pre class="highlight" dir="ltr"><code{cls}>{body}</code></pre>'
 
@@ -295,6 +300,7 @@ def _markdown() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin).use(tasklists_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=_slug)
+    md.add_render_rule("code_block", lambda _, tokens, i, *__: _highlight(tokens[i].content))
     _guard_nesting(md)
     return md
 
@@ -389,12 +395,9 @@ def _stable(html: str) -> str:
 @lru_cache(maxsize=1)
 def highlight_css() -> str:
     """Return CSS for highlighted code: light theme, dark one for dark color schemes."""
-    light, dark = (_style_defs(style) for style in (LIGHT_STYLE, DARK_STYLE))
+    # Not get_style_defs(): it adds unscoped rules for every <pre> on the page.
+    light, dark = (
+        "\n".join(f.get_background_style_defs(".highlight") + f.get_token_style_defs(".highlight"))
+        for f in (HtmlFormatter(style=LIGHT_STYLE), HtmlFormatter(style=DARK_STYLE))
+    )
     return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
-
-
-def _style_defs(style: str) -> str:
-    """Return one Pygments style's rules, scoped to .highlight (no bare pre rules)."""
-    formatter = HtmlFormatter(style=style)
-    rules = formatter.get_background_style_defs(".highlight")
-    return "\n".join(rules + formatter.get_token_style_defs(".highlight"))

@@ -62,9 +62,10 @@ class PostError(Exception):
 class InvalidPost(PostError):
     code = "validation_failed"
 
-    def __init__(self, errors: list[FieldError]) -> None:
+    def __init__(self, errors: list[FieldError], code: str = "") -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
+        self.code = code or self.code
 
 
 class SlugTaken(PostError):
@@ -218,7 +219,7 @@ def _render(content: str) -> markup.Rendered:
     try:
         return markup.render(content)
     except markup.MarkupError as exc:
-        raise InvalidPost([FieldError("content", str(exc))]) from exc
+        raise InvalidPost([FieldError("content", str(exc))], code=exc.code) from exc
 
 
 def _assign(post: Post, values: dict[str, Any], rendered: markup.Rendered | None) -> None:
