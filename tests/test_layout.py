@@ -27,9 +27,10 @@ LEVELS = {
     "reading_time": 7,
     "frontmatter": 7,
     "config": 7,
+    "sanitize": 8,
     "mcp_server": 0,  # a separate program: imports nothing of ours
 }
-PURE = {"markup", "reading_time", "frontmatter", "config"}
+PURE = {"markup", "reading_time", "frontmatter", "config", "sanitize"}
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "jinja2")
 
 
@@ -70,5 +71,5 @@ def test_imports_only_go_down(path: Path) -> None:
     upward = sorted(m for m in ours if LEVELS.get(m, 99) <= level)
     assert not upward, f"{path.stem} (level {level}) imports {upward}"
     if path.stem in PURE:
-        assert not ours, f"{path.stem} must stay pure"
+        assert ours <= PURE, f"{path.stem} must stay pure"
         assert not theirs & set(FRAMEWORKS), f"{path.stem} imports a framework"

@@ -9,15 +9,9 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blog import markup
-from blog.markup import (
-    EXTERNAL_REL,
-    MarkupError,
-    excerpt,
-    highlight_css,
-    render,
-    sanitize,
-)
+from blog import sanitize as policy
+from blog.markup import MarkupError, excerpt, highlight_css, render, sanitize
+from blog.sanitize import EXTERNAL_REL
 
 ALIGNMENTS = (None, "text-align:left", "text-align:center", "text-align:right")
 PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg=="
@@ -374,4 +368,4 @@ def test_render_output_is_a_fixed_point_of_sanitize(source):
 
 def test_output_does_not_depend_on_the_process():
     # nh3 writes several forced attributes of one tag in hash order, which varies per process.
-    assert all(len(forced) == 1 for forced in markup._SET_VALUES.values())
+    assert all(len(forced) == 1 for forced in policy._SET_VALUES.values())
