@@ -7,16 +7,17 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
-from . import posts
+from . import documents, posts, web
 from .extensions import db
 from .frontmatter import FrontMatterError, parse_authors, parse_post
-from .models import Author
+from .models import Author, Post
 
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db_command, create_author_command, import_posts_command):
+    for command in (init_db_command, create_author_command, import_posts_command, export_command):
         app.cli.add_command(command)
 
 
@@ -110,3 +111,22 @@ def _describe_failure(path: Path, exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"error: {path}: not valid UTF-8 (byte {exc.start})"
     return f"error: {path}: {exc}"
+
+
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def export_command(directory: Path) -> None:
+    """Write authors.yaml and every post (drafts too) as DIRECTORY/<slug>.md."""
+    directory.mkdir(parents=True, exist_ok=True)
+    authors = list(db.session.scalars(select(Author).order_by(Author.id)))
+    (directory / "authors.yaml").write_text(documents.authors_document(authors), encoding="utf-8")
+    every_post = db.session.scalars(select(Post).order_by(Post.id))
+    with current_app.test_request_context():  # url_for needs one; BASE_URL makes it absolute
+        count = 0
+        for post in every_post:
+            url = web.absolute_url("site.post", slug=post.slug)
+            text = documents.post_document(post, url)
+            (directory / f"{post.slug}.md").write_text(text, encoding="utf-8")
+            count += 1
+    click.echo(f"Exported {len(authors)} authors and {count} posts to {directory}")

@@ -24,6 +24,8 @@ POST_KEYS = {
     "ai_disclosure": str,
     "canonical_url": str,
 }
+# Written by `export` for readers of the file; ignored by import (the database is the truth).
+INFO_KEYS = {"url", "author_name", "model", "operator"}
 AUTHOR_KEYS = {
     "slug": str,
     "name": str,
@@ -115,6 +117,8 @@ def _typed(
     fields: dict[str, Any] = {}
     for key, value in meta.items():
         line = line_of(str(key))
+        if key in INFO_KEYS and schema is POST_KEYS:
+            continue
         if key not in schema:
             known = ", ".join(sorted(schema))
             raise FrontMatterError(path, line, f"unknown key '{key}' (known: {known})")
@@ -165,3 +169,17 @@ def _line_of_key(yaml_text: str, key: str) -> int:
 def _line_of_item(text: str, index: int) -> int:
     starts = [m.start() for m in re.finditer(r"^-", text, re.MULTILINE)]
     return text.count("\n", 0, starts[index]) + 1 if index < len(starts) else 1
+
+
+def dump_post(meta: dict[str, Any], body: str) -> str:
+    """Write front matter and body in the format parse_post reads."""
+    return f"---\n{_yaml(meta)}---\n{body}"
+
+
+def dump_authors(authors: list[dict[str, Any]]) -> str:
+    """Write an authors.yaml that parse_authors reads."""
+    return _yaml(authors)
+
+
+def _yaml(data: Any) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=2**16)

@@ -383,9 +383,10 @@ def home_page(number: int, per_page: int) -> Page | None:
     return _paginate([is_public()], (Post.featured.desc(), *NEWEST_FIRST), number, per_page)
 
 
-def recent_posts(limit: int, tag: Tag | None = None) -> list[Post]:
-    """Return the newest public posts, optionally with one tag, with their HTML."""
-    query = select(Post).where(is_public()).options(selectinload(Post.tags))
+def recent_posts(limit: int, tag: Tag | None = None, with_html: bool = True) -> list[Post]:
+    """Return the newest public posts, optionally with one tag, with their HTML and source."""
+    options = (selectinload(Post.tags),) if with_html else LISTING_OPTIONS
+    query = select(Post).where(is_public()).options(*options)
     if tag is not None:
         query = query.where(Post.tags.any(Tag.id == tag.id))
     return list(db.session.scalars(query.order_by(*NEWEST_FIRST).limit(limit)).all())

@@ -20,7 +20,8 @@ from flask import (
 )
 from jinja2 import StrictUndefined, make_logging_undefined
 
-from . import markup, posts, web
+from . import documents, markup, posts, web
+from .models import Post
 
 bp = Blueprint("site", __name__)
 STATIC = Path(__file__).parent / "static"
@@ -112,13 +113,54 @@ def _home(number: int) -> str:
     return render_template("index.html", page=found)
 
 
+MARKDOWN_OR_HTML = ("text/html", "text/markdown")
+
+
 @bp.get("/posts/<slug>")
-@web.conditional()
+@web.conditional(negotiate=MARKDOWN_OR_HTML)
 def post(slug: str) -> Any:
     found = posts.public_post(slug)
     if found is None:
         abort(404)
+    if web.preferred(MARKDOWN_OR_HTML) == "text/markdown":
+        return _markdown(found)
     return render_template("post.html", post=found)
+
+
+@bp.get("/posts/<slug>.md")
+@web.conditional()
+def post_markdown(slug: str) -> Any:
+    found = posts.public_post(slug)
+    if found is None:
+        abort(404)
+    return _markdown(found)
+
+
+def _markdown(post: Post) -> Response:
+    url = web.absolute_url("site.post", slug=post.slug)
+    return Response(documents.post_document(post, url), mimetype="text/markdown")
+
+
+@bp.get("/llms.txt")
+@web.conditional()
+def llms_txt() -> Any:
+    recent = posts.recent_posts(current_app.config["LLMS_POSTS"], with_html=False)
+    body = render_template("llms.txt", recent=recent, tags=posts.tags_with_counts())
+    return Response(body, mimetype="text/plain")
+
+
+@bp.get("/llms-full.txt")
+@web.conditional()
+def llms_full_txt() -> Any:
+    body = f"# {current_app.config['TITLE']}\n\n> {current_app.config['DESCRIPTION']}\n"
+    size, cap = len(body.encode()), current_app.config["LLMS_FULL_MAX_BYTES"]
+    for post in posts.recent_posts(current_app.config["LLMS_POSTS"]):
+        part = "\n" + _markdown(post).get_data(as_text=True)
+        size += len(part.encode())
+        if size > cap:
+            break  # whole posts only: never cut one in the middle
+        body += part
+    return Response(body, mimetype="text/plain")
 
 
 @bp.get("/tags/")

@@ -39,20 +39,34 @@ def is_fresh(etag: str, last_modified: datetime | None) -> bool:
     return bool(since and last_modified and last_modified.replace(microsecond=0) <= since)
 
 
-def conditional(max_age_setting: str = "CACHE_MAX_AGE") -> Callable[..., Any]:
-    """Answer 304 from the public posts' version before the view builds a body."""
+def preferred(types: tuple[str, ...]) -> str:
+    """Return the media type among `types` the client prefers (the first one by default)."""
+    return request.accept_mimetypes.best_match(types, default=types[0]) or types[0]
+
+
+def conditional(
+    max_age_setting: str = "CACHE_MAX_AGE", negotiate: tuple[str, ...] = ()
+) -> Callable[..., Any]:
+    """Answer 304 from the public posts' version before the view builds a body.
+
+    `negotiate` lists the media types the view chooses between by the Accept header;
+    each gets its own ETag, and responses say `Vary: Accept`.
+    """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             count, newest = posts.public_version()
-            etag = make_etag(request.full_path, count, newest)
+            variant = preferred(negotiate) if negotiate else ""
+            etag = make_etag(request.full_path, variant, count, newest)
             if is_fresh(etag, newest):
                 response = Response(status=304)
             else:
                 response = make_response(view(*args, **kwargs))
                 if response.status_code != 200:
                     return response
+            if negotiate:
+                response.vary.add("Accept")
             response.set_etag(etag)
             response.last_modified = newest
             response.cache_control.public = True

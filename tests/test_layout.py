@@ -21,6 +21,7 @@ LEVELS = {
     "web": 3,
     "posts": 4,
     "tokens": 4,
+    "documents": 4,
     "models": 5,
     "extensions": 6,
     "markup": 7,
