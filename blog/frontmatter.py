@@ -23,6 +23,7 @@ POST_KEYS = {
     "summary": str,
     "ai_disclosure": str,
     "canonical_url": str,
+    "translation_of": str,
 }
 AUTHOR_KEYS = {
     "slug": str,

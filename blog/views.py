@@ -1,12 +1,16 @@
-"""The site for people: home, post, tags, authors and archive pages."""
+"""The site for people: home, post, tags, authors and archive pages; sitemap and robots.txt."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
+from collections import defaultdict
 from functools import cache
+from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from flask import (
     Blueprint,
@@ -14,16 +18,19 @@ from flask import (
     Response,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     url_for,
 )
 from jinja2 import StrictUndefined, make_logging_undefined
 
-from . import markup, posts, web
+from . import disclosure, discovery, i18n, jsonld, language, markup, posts, sitemap, web
+from .models import Post
 
 bp = Blueprint("site", __name__)
 STATIC = Path(__file__).parent / "static"
+FIRST_IMAGE = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
 
 def init_app(app: Flask) -> None:
@@ -37,14 +44,13 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         isodate=lambda moment: moment.isoformat(timespec="seconds"),
-        longdate=lambda moment: f"{moment.day} {moment:%B %Y}",
-        shortdate=lambda moment: f"{moment:%b} {moment.day}",
-        monthname=lambda moment: f"{moment:%B %Y}",
         monthid=lambda moment: f"{moment:%Y-%m}",
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    web.init_app(app, [app.template_folder, STATIC])
+    _check_settings(app)
+    i18n.init_app(app)
+    web.init_app(app, [app.template_folder, STATIC, i18n.TRANSLATIONS])
 
 
 def _site() -> dict[str, Any]:
@@ -54,6 +60,9 @@ def _site() -> dict[str, Any]:
         "description": config["DESCRIPTION"],
         "language": config["LANGUAGE"],
         "base_url": config["BASE_URL"],
+        "operator": config["OPERATOR"],
+        "operator_url": config["OPERATOR_URL"],
+        "logo": _absolute(config["LOGO"]) if config["LOGO"] else "",
     }
 
 
@@ -118,7 +127,13 @@ def post(slug: str) -> Any:
     found = posts.public_post(slug)
     if found is None:
         abort(404)
-    return render_template("post.html", post=found)
+    i18n.use_language(found.lang)
+    alternates = discovery.translations(found)
+    body = render_template("post.html", post=found, **_post_metadata(found, alternates))
+    response = make_response(body)
+    response.headers["AI-Disclosure"] = disclosure.header_value(found)
+    response.content_language.add(found.lang)
+    return response
 
 
 @bp.get("/tags/")
@@ -153,3 +168,133 @@ def author(slug: str, number: int = 1) -> Any:
 @web.conditional()
 def archive() -> Any:
     return render_template("archive.html", months=posts.archive())
+
+
+def _check_settings(app: Flask) -> None:
+    if language.canonical(app.config["LANGUAGE"]) is None:
+        raise ValueError(f"BLOG_LANGUAGE: {app.config['LANGUAGE']!r} is not a BCP 47 tag")
+    if app.config["BYLINE"]:
+        try:
+            disclosure.check_byline(app.config["BYLINE"])
+        except ValueError as exc:
+            raise ValueError(f"BLOG_BYLINE: {exc}") from exc
+    if not 1 <= app.config["SITEMAP_MAX_URLS"] <= sitemap.MAX_URLS:
+        raise ValueError(f"BLOG_SITEMAP_MAX_URLS: must be between 1 and {sitemap.MAX_URLS}")
+
+
+# ---------------------------------------------------------------- disclosure and metadata
+
+
+def _absolute(url: str, base: str = "") -> str:
+    return urljoin(base or current_app.config["BASE_URL"] + "/", url)
+
+
+def _publisher(post: Post) -> dict[str, Any]:
+    config = current_app.config
+    if config["OPERATOR"]:
+        name, url = config["OPERATOR"], config["OPERATOR_URL"]
+    elif post.author.operator:
+        name, url = post.author.operator, post.author.operator_url
+    else:
+        name, url = config["TITLE"], ""
+    publisher: dict[str, Any] = {"@type": "Organization", "name": name}
+    publisher["url"] = url or config["BASE_URL"] + "/"
+    if config["LOGO"]:
+        publisher["logo"] = {"@type": "ImageObject", "url": _absolute(config["LOGO"])}
+    return publisher
+
+
+def _post_metadata(post: Post, alternates: list[Post]) -> dict[str, Any]:
+    """Return what post.html's head needs: canonical URL, image, alternates and JSON-LD."""
+    url = web.absolute_url("site.post", slug=post.slug)
+    found = FIRST_IMAGE.search(post.html)
+    image = _absolute(unescape(found.group(1)), url) if found else _site()["logo"]
+    others = {p.id: web.absolute_url("site.post", slug=p.slug) for p in alternates}
+    links = jsonld.Links(
+        url=url,
+        canonical=post.canonical_url or url,
+        image=image,
+        translation_of=others.get(post.translation_of_id, ""),
+        translations=[others[p.id] for p in alternates if p.translation_of_id == post.id],
+    )
+    author_url = web.absolute_url("site.author", slug=post.author.slug)
+    who = disclosure.schema_org(post, author_url, _publisher(post))
+    return {
+        "canonical": links.canonical,
+        "image": image,
+        "alternates": alternates,
+        "language_names": language.autonyms([post.lang, *(p.lang for p in alternates)]),
+        "ai_disclosure": disclosure.level(post).meta,
+        "structured_data": jsonld.blog_posting(post, links, who),
+    }
+
+
+@bp.get("/about/ai")
+@web.conditional()
+def about_ai() -> Any:
+    return render_template(
+        "about_ai.html", authors=discovery.authors(), levels=disclosure.LEVELS.values()
+    )
+
+
+# ---------------------------------------------------------------- crawlers
+
+
+def _sitemap_entries() -> list[sitemap.Entry]:
+    rows = discovery.sitemap_posts()
+    urls = {row.slug: web.absolute_url("site.post", slug=row.slug) for row in rows}
+    # A post whose canonical URL is elsewhere (cross-posted) is not ours to list.
+    own = [row for row in rows if row.canonical_url in ("", urls[row.slug])]
+    groups: dict[int, list[discovery.SitemapPost]] = defaultdict(list)
+    for row in own:
+        groups[row.group].append(row)
+    newest = max((row.updated_at for row in rows), default=None)
+    entries = [
+        sitemap.Entry(web.absolute_url(endpoint), newest)
+        for endpoint in ("site.index", "site.archive", "site.tags")
+    ]
+    for row in own:
+        members = groups[row.group]
+        alternates = [(m.lang, urls[m.slug]) for m in members] if len(members) > 1 else []
+        entries.append(sitemap.Entry(urls[row.slug], row.updated_at, alternates))
+    for endpoint, rows_ in (
+        ("site.tag", discovery.sitemap_tags()),
+        ("site.author", discovery.sitemap_authors()),
+    ):
+        entries += [sitemap.Entry(web.absolute_url(endpoint, slug=s), m) for s, m in rows_]
+    return entries
+
+
+def _xml(body: bytes) -> Response:
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/sitemap.xml")
+@web.conditional()
+def sitemap_xml() -> Any:
+    entries = _sitemap_entries()
+    size = current_app.config["SITEMAP_MAX_URLS"]
+    if len(entries) <= size:
+        return _xml(sitemap.urlset(entries))
+    parts = [
+        sitemap.Entry(web.absolute_url("site.sitemap_part", number=n), sitemap.newest(part))
+        for n, part in enumerate(sitemap.parts(entries, size), start=1)
+    ]
+    return _xml(sitemap.index(parts))
+
+
+@bp.get("/sitemap-<int:number>.xml")
+@web.conditional()
+def sitemap_part(number: int) -> Any:
+    parts = sitemap.parts(_sitemap_entries(), current_app.config["SITEMAP_MAX_URLS"])
+    if not 1 <= number <= len(parts) or len(parts) == 1:
+        abort(404)
+    return _xml(sitemap.urlset(parts[number - 1]))
+
+
+@bp.get("/robots.txt")
+@web.conditional()
+def robots() -> Any:
+    sitemap_url = web.absolute_url("site.sitemap_xml")
+    body = f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n"
+    return Response(body, mimetype="text/plain")
