@@ -8,7 +8,7 @@ WORKERS ?= 4
 BLOG_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 FLASK := $(BIN)/flask --app blog
 
-.PHONY: serve test lint format init-db import-posts services bench clean translations messages
+.PHONY: serve test lint format init-db import-posts services bench clean translations messages bench-sitemap
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,9 @@ messages: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/pages.py
+
+bench-sitemap: $(VENV)/.installed
+	$(BIN)/python bench/sitemap.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -10,24 +10,30 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import defer, selectinload
 
 from .extensions import db
 from .models import Author, Post, Tag, post_tags
 from .posts import is_public
 
 
-def translations(post: Post) -> list[Post]:
+@dataclass(frozen=True)
+class Translation:
+    id: int
+    slug: str
+    lang: str
+    translation_of_id: int | None
+
+
+def translations(post: Post) -> list[Translation]:
     """Return the other public posts of `post`'s translation group, by language tag."""
     root = post.translation_of_id or post.id
     query = (
-        select(Post)
+        select(Post.id, Post.slug, Post.lang, Post.translation_of_id)
         .where(is_public(), or_(Post.id == root, Post.translation_of_id == root))
         .where(Post.id != post.id)
-        .options(defer(Post.source), defer(Post.html), selectinload(Post.tags))
         .order_by(Post.lang, Post.id)
     )
-    return list(db.session.scalars(query))
+    return [Translation(*row) for row in db.session.execute(query)]
 
 
 @dataclass(frozen=True)

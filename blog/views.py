@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
 from html import unescape
 from pathlib import Path
@@ -204,7 +205,7 @@ def _publisher(post: Post) -> dict[str, Any]:
     return publisher
 
 
-def _post_metadata(post: Post, alternates: list[Post]) -> dict[str, Any]:
+def _post_metadata(post: Post, alternates: list[discovery.Translation]) -> dict[str, Any]:
     """Return what post.html's head needs: canonical URL, image, alternates and JSON-LD."""
     url = web.absolute_url("site.post", slug=post.slug)
     found = FIRST_IMAGE.search(post.html)
@@ -240,9 +241,16 @@ def about_ai() -> Any:
 # ---------------------------------------------------------------- crawlers
 
 
+def _slug_urls(endpoint: str) -> Callable[[str], str]:
+    """Return slug -> absolute URL, building the route once: slugs are URL-safe as they are."""
+    head, _, tail = web.absolute_url(endpoint, slug="SLUG").rpartition("SLUG")
+    return lambda slug: head + slug + tail
+
+
 def _sitemap_entries() -> list[sitemap.Entry]:
     rows = discovery.sitemap_posts()
-    urls = {row.slug: web.absolute_url("site.post", slug=row.slug) for row in rows}
+    post_url = _slug_urls("site.post")
+    urls = {row.slug: post_url(row.slug) for row in rows}
     # A post whose canonical URL is elsewhere (cross-posted) is not ours to list.
     own = [row for row in rows if row.canonical_url in ("", urls[row.slug])]
     groups: dict[int, list[discovery.SitemapPost]] = defaultdict(list)
@@ -257,11 +265,12 @@ def _sitemap_entries() -> list[sitemap.Entry]:
         members = groups[row.group]
         alternates = [(m.lang, urls[m.slug]) for m in members] if len(members) > 1 else []
         entries.append(sitemap.Entry(urls[row.slug], row.updated_at, alternates))
-    for endpoint, rows_ in (
+    for endpoint, found in (
         ("site.tag", discovery.sitemap_tags()),
         ("site.author", discovery.sitemap_authors()),
     ):
-        entries += [sitemap.Entry(web.absolute_url(endpoint, slug=s), m) for s, m in rows_]
+        url = _slug_urls(endpoint)
+        entries += [sitemap.Entry(url(slug), moment) for slug, moment in found]
     return entries
 
 
