@@ -16,13 +16,13 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
-from . import language, markup, reading_time
+from . import disclosure, language, markup, reading_time
 from .extensions import db, write_transaction
 from .frontmatter import PostFile
 from .models import Author, Post, Tag, post_tags, utcnow
 
 STATUSES = ("draft", "published")
-DISCLOSURES = ("ai-generated", "ai-assisted", "human")
+DISCLOSURES = tuple(disclosure.LEVELS)  # ai-generated (the default), ai-assisted, human
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 # C0 controls but tab/newline/CR, DEL, lone surrogates and XML's non-characters.
 BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -126,8 +126,10 @@ def _validate(values: dict[str, Any], creating: bool) -> list[FieldError]:
         errors.append(FieldError("slug", "must match ^[a-z0-9][a-z0-9-]{0,99}$"))
     if "lang" in values and language.canonical(values["lang"]) is None:
         errors.append(FieldError("lang", "must be a BCP 47 language tag such as en or zh-Hans"))
-    if "translation_of" in values and not SLUG_RE.match(str(values["translation_of"]) or "a"):
-        errors.append(FieldError("translation_of", "must be the slug of the original post"))
+    if "translation_of" in values:
+        original = values["translation_of"]
+        if not isinstance(original, str) or (original and not SLUG_RE.match(original)):
+            errors.append(FieldError("translation_of", "must be the slug of the original post"))
     if "status" in values and values["status"] not in STATUSES:
         errors.append(FieldError("status", "must be draft or published"))
     if "disclosure" in values and values["disclosure"] not in DISCLOSURES:
@@ -338,7 +340,7 @@ def _values_from_file(post_file: PostFile) -> dict[str, Any]:
         "lang": language.canonical(meta.get("lang", "en")) or meta.get("lang"),
         "status": "draft" if meta.get("draft") else "published",
         "summary": meta.get("summary", ""),
-        "disclosure": meta.get("ai_disclosure", "ai-generated"),
+        "disclosure": meta.get("ai_disclosure", disclosure.DEFAULT),
         "canonical_url": meta.get("canonical_url", ""),
         "translation_of": meta.get("translation_of", ""),
     }
