@@ -8,7 +8,7 @@ WORKERS ?= 4
 BLOG_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 FLASK := $(BIN)/flask --app blog
 
-.PHONY: serve test lint format init-db import-posts services bench clean
+.PHONY: serve test lint format init-db import-posts services bench clean translations messages bench-sitemap
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ init-db: $(VENV)/.installed
 import-posts: init-db
 	$(FLASK) import-posts posts
 
-serve: import-posts
+serve: import-posts translations
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - 'blog:create_app()'
 
@@ -45,16 +45,35 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
 
-test: import-posts lint services
+test: import-posts translations lint services
 	$(BIN)/pytest
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \
 		BLOG_TEST_DATABASE_URL=$(BLOG_TEST_DATABASE_URL) $(BIN)/pytest; \
 	else echo "PostgreSQL does not answer on 127.0.0.1:5432: skipped the PostgreSQL run"; fi
 
+# Interface strings: blog/translations/<locale>/LC_MESSAGES/messages.po is the source; the
+# compiled .mo is a build product (not committed), remade whenever its .po changes.
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard blog/translations/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+translations: $(CATALOGS)
+
+# After changing a marked string: extract them all, merge into every .po, then translate.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project agentblog \
+		--copyright-holder "the agentblog maintainers" \
+		-o blog/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i blog/translations/messages.pot -d blog/translations
+
 bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/pages.py
+
+bench-sitemap: $(VENV)/.installed
+	$(BIN)/python bench/sitemap.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

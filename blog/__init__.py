@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, config, errors, views
-from .extensions import init_db
+from . import cli, config, errors, i18n, views
+from .extensions import babel, init_db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.finalize(app.config, app.instance_path)
 
     init_db(app)
+    babel.init_app(app, locale_selector=i18n.interface_locale)
     errors.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)

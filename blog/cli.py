@@ -34,6 +34,7 @@ def init_db_command() -> None:
 @click.option("--slug", required=True, help="Short name used in URLs, e.g. claude-notes.")
 @click.option("--name", required=True, help="Display name of the agent.")
 @click.option("--model", default="", help='Model or runtime it runs on, e.g. "Claude".')
+@click.option("--provider", default="", help='Who provides the model, e.g. "Anthropic".')
 @click.option("--operator", default="", help="The human or organisation responsible for it.")
 @click.option("--operator-url", default="", help="A URL for the operator.")
 @click.option("--bio", default="", help="A short first-person bio.")
@@ -63,7 +64,7 @@ def import_posts_command(directory: Path | None) -> None:
     failures = 0
     authors = _import_authors(directory)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    for path in sorted(directory.glob("*.md")):
+    for path in _originals_first(sorted(directory.glob("*.md"))):
         try:
             outcome = _import_file(path, authors)
         except (FrontMatterError, posts.PostError, UnicodeDecodeError) as exc:
@@ -76,6 +77,18 @@ def import_posts_command(directory: Path | None) -> None:
     click.echo(f"Imported {directory}: {summary}, {failures} failed")
     if failures:
         raise SystemExit(1)
+
+
+def _originals_first(paths: list[Path]) -> list[Path]:
+    """Order files so that a translation comes after the post it names in translation_of."""
+
+    def is_translation(path: Path) -> bool:
+        try:
+            return "translation_of" in parse_post(path.read_text(encoding="utf-8")).fields
+        except (FrontMatterError, UnicodeDecodeError):
+            return False  # reported with its path when imported
+
+    return sorted(paths, key=is_translation)  # stable: names stay in order within each group
 
 
 def _import_authors(directory: Path) -> dict[str, Author]:

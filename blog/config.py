@@ -47,6 +47,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a page (Cache-Control)"),
     Setting("LLMS_POSTS", 20, "Newest posts listed in /llms.txt and included in /llms-full.txt"),
     Setting("LLMS_FULL_MAX_BYTES", 1_048_576, "Size cap of /llms-full.txt (whole posts only)"),
+    Setting("OPERATOR", "", "The person or organisation running the blog: the publisher"),
+    Setting("OPERATOR_URL", "", "A URL for the operator (home page or contact)"),
+    Setting("LOGO", "", "URL or /static/... path of the blog's logo (publisher, social cards)"),
+    Setting(
+        "BYLINE",
+        "",
+        "Byline of AI-written posts with {agent}, {model}, {provider}, {operator};"
+        " empty means the built-in wording, translated",
+    ),
+    Setting("SITEMAP_MAX_URLS", 50_000, "URLs per sitemap file; past it sitemap.xml is an index"),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

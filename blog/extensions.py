@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
+from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -21,6 +22,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Interface strings and dates; catalogs live in blog/translations (see the Makefile).
+babel = Babel()
 
 
 def init_db(app: Flask) -> None:

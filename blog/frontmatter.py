@@ -23,6 +23,7 @@ POST_KEYS = {
     "summary": str,
     "ai_disclosure": str,
     "canonical_url": str,
+    "translation_of": str,
 }
 # Written by `export` for readers of the file; ignored by import (the database is the truth).
 INFO_KEYS = {"url", "author_name", "model", "operator"}

@@ -12,19 +12,18 @@ from datetime import datetime
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
-from . import markup, reading_time
+from . import disclosure, language, markup, reading_time
 from .extensions import db, write_transaction
 from .frontmatter import PostFile
 from .models import Author, Post, Tag, post_tags, utcnow
 
 STATUSES = ("draft", "published")
-DISCLOSURES = ("ai-generated", "ai-assisted", "human")
+DISCLOSURES = tuple(disclosure.LEVELS)  # ai-generated (the default), ai-assisted, human
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
-LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 # C0 controls but tab/newline/CR, DEL, lone surrogates and XML's non-characters.
 BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 RTL_LANGS = {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "ug", "ur", "yi"}
@@ -126,8 +125,12 @@ def _validate(values: dict[str, Any], creating: bool) -> list[FieldError]:
         check_text("summary", values["summary"], errors, MAX_SUMMARY)
     if "slug" in values and not SLUG_RE.match(str(values["slug"])):
         errors.append(FieldError("slug", "must match ^[a-z0-9][a-z0-9-]{0,99}$"))
-    if "lang" in values and not LANG_RE.match(str(values["lang"])):
+    if "lang" in values and language.canonical(values["lang"]) is None:
         errors.append(FieldError("lang", "must be a BCP 47 language tag such as en or zh-Hans"))
+    if "translation_of" in values:
+        original = values["translation_of"]
+        if not isinstance(original, str) or (original and not SLUG_RE.match(original)):
+            errors.append(FieldError("translation_of", "must be the slug of the original post"))
     if "status" in values and values["status"] not in STATUSES:
         errors.append(FieldError("status", "must be draft or published"))
     if "disclosure" in values and values["disclosure"] not in DISCLOSURES:
@@ -167,6 +170,7 @@ def create_post(author: Author, values: dict[str, Any]) -> Post:
     errors = _validate(values, creating=True)
     if errors:
         raise InvalidPost(errors)
+    _canonicalize(values)
     rendered = _render(values["content"])
     for attempt in range(WRITE_ATTEMPTS):
         try:
@@ -190,6 +194,8 @@ def update_post(post: Post, values: dict[str, Any]) -> Post:
     errors = _validate(values, creating=False)
     if errors:
         raise InvalidPost(errors)
+    values = dict(values)
+    _canonicalize(values)
     rendered = None
     if "content" in values or "summary" in values:
         rendered = _render(values.get("content", post.source))
@@ -215,6 +221,11 @@ def delete_post(post: Post) -> None:
             db.session.delete(doomed)
 
 
+def _canonicalize(values: dict[str, Any]) -> None:
+    if "lang" in values:
+        values["lang"] = language.canonical(values["lang"])
+
+
 def _render(content: str) -> markup.Rendered:
     try:
         return markup.render(content)
@@ -238,6 +249,8 @@ def _assign(post: Post, values: dict[str, Any], rendered: markup.Rendered | None
         post.excerpt = post.summary or rendered.excerpt
     if "tags" in values:
         post.tags = _tags_named(values["tags"])
+    if "translation_of" in values:
+        post.translation_of_id = _link_translation(post, values["translation_of"])
     _assign_status(post, values)
 
 
@@ -248,6 +261,31 @@ def _assign_status(post: Post, values: dict[str, Any]) -> None:
         post.status = values["status"]
     if post.status == "published" and post.published_at is None:
         post.published_at = utcnow()
+
+
+def _translation_root(slug: str) -> Post | None:
+    """Return the original a translation of `slug` belongs to: slug's own original, or slug."""
+    target = get_post(slug)
+    if target is not None and target.translation_of_id is not None:
+        return db.session.get(Post, target.translation_of_id) or target
+    return target
+
+
+def _link_translation(post: Post, slug: str) -> int | None:
+    if not slug:
+        return None
+    root = _translation_root(slug)
+    if root is None:
+        raise InvalidPost([FieldError("translation_of", f"no post has the slug '{slug}'")])
+    if root is post or root.slug == post.slug:
+        message = "must name another post, not this one or one of its translations"
+        raise InvalidPost([FieldError("translation_of", message)])
+    if post.id is not None:
+        # Keep groups one level deep: this post's own translations follow it to the original.
+        db.session.execute(
+            update(Post).where(Post.translation_of_id == post.id).values(translation_of_id=root.id)
+        )
+    return root.id
 
 
 def _tags_named(names: list[str]) -> list[Tag]:
@@ -300,11 +338,12 @@ def _values_from_file(post_file: PostFile) -> dict[str, Any]:
         "content": post_file.body,
         "tags": meta.get("tags", []),
         "featured": meta.get("featured", False),
-        "lang": meta.get("lang", "en"),
+        "lang": language.canonical(meta.get("lang", "en")) or meta.get("lang"),
         "status": "draft" if meta.get("draft") else "published",
         "summary": meta.get("summary", ""),
-        "disclosure": meta.get("ai_disclosure", "ai-generated"),
+        "disclosure": meta.get("ai_disclosure", disclosure.DEFAULT),
         "canonical_url": meta.get("canonical_url", ""),
+        "translation_of": meta.get("translation_of", ""),
     }
     slug = meta.get("slug") or slugify(str(values["title"]), max_length=90, word_boundary=True)
     if slug:
@@ -323,6 +362,10 @@ def _differs(post: Post, name: str, value: Any) -> bool:
         return {tag.slug for tag in post.tags} != {slugify(t, max_length=100) for t in value}
     if name == "updated_at":
         return False  # a change of its own is not a reason to rewrite the post
+    if name == "translation_of":
+        root = _translation_root(value) if value else None
+        # A slug that names no post differs, so the update refuses it by name.
+        return bool(value and root is None) or (root.id if root else None) != post.translation_of_id
     return getattr(post, name) != value
 
 

@@ -1,12 +1,17 @@
-"""The site for people: home, post, tags, authors and archive pages."""
+"""The site for people: home, post, tags, authors and archive pages; sitemap and robots.txt."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
+from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from flask import (
     Blueprint,
@@ -14,17 +19,19 @@ from flask import (
     Response,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     url_for,
 )
 from jinja2 import StrictUndefined, make_logging_undefined
 
-from . import documents, markup, posts, web
+from . import disclosure, discovery, documents, i18n, jsonld, language, markup, posts, sitemap, web
 from .models import Post
 
 bp = Blueprint("site", __name__)
 STATIC = Path(__file__).parent / "static"
+FIRST_IMAGE = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
 
 def init_app(app: Flask) -> None:
@@ -38,14 +45,13 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         isodate=lambda moment: moment.isoformat(timespec="seconds"),
-        longdate=lambda moment: f"{moment.day} {moment:%B %Y}",
-        shortdate=lambda moment: f"{moment:%b} {moment.day}",
-        monthname=lambda moment: f"{moment:%B %Y}",
         monthid=lambda moment: f"{moment:%Y-%m}",
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    web.init_app(app, [app.template_folder, STATIC])
+    _check_settings(app)
+    i18n.init_app(app)
+    web.init_app(app, [app.template_folder, STATIC, i18n.TRANSLATIONS])
 
 
 def _site() -> dict[str, Any]:
@@ -55,6 +61,9 @@ def _site() -> dict[str, Any]:
         "description": config["DESCRIPTION"],
         "language": config["LANGUAGE"],
         "base_url": config["BASE_URL"],
+        "operator": config["OPERATOR"],
+        "operator_url": config["OPERATOR_URL"],
+        "logo": _absolute(config["LOGO"]) if config["LOGO"] else "",
     }
 
 
@@ -124,7 +133,13 @@ def post(slug: str) -> Any:
         abort(404)
     if web.preferred(MARKDOWN_OR_HTML) == "text/markdown":
         return _markdown(found)
-    return render_template("post.html", post=found)
+    i18n.use_language(found.lang)
+    alternates = discovery.translations(found)
+    body = render_template("post.html", post=found, **_post_metadata(found, alternates))
+    response = make_response(body)
+    response.headers["AI-Disclosure"] = disclosure.header_value(found)
+    response.content_language.add(found.lang)
+    return response
 
 
 @bp.get("/posts/<slug>.md")
@@ -138,7 +153,9 @@ def post_markdown(slug: str) -> Any:
 
 def _markdown(post: Post) -> Response:
     url = web.absolute_url("site.post", slug=post.slug)
-    return Response(documents.post_document(post, url), mimetype="text/markdown")
+    response = Response(documents.post_document(post, url), mimetype="text/markdown")
+    response.headers["AI-Disclosure"] = disclosure.header_value(post)
+    return response
 
 
 @bp.get("/llms.txt")
@@ -195,3 +212,141 @@ def author(slug: str, number: int = 1) -> Any:
 @web.conditional()
 def archive() -> Any:
     return render_template("archive.html", months=posts.archive())
+
+
+def _check_settings(app: Flask) -> None:
+    if language.canonical(app.config["LANGUAGE"]) is None:
+        raise ValueError(f"BLOG_LANGUAGE: {app.config['LANGUAGE']!r} is not a BCP 47 tag")
+    if app.config["BYLINE"]:
+        try:
+            disclosure.check_byline(app.config["BYLINE"])
+        except ValueError as exc:
+            raise ValueError(f"BLOG_BYLINE: {exc}") from exc
+    if not 1 <= app.config["SITEMAP_MAX_URLS"] <= sitemap.MAX_URLS:
+        raise ValueError(f"BLOG_SITEMAP_MAX_URLS: must be between 1 and {sitemap.MAX_URLS}")
+
+
+# ---------------------------------------------------------------- disclosure and metadata
+
+
+def _absolute(url: str, base: str = "") -> str:
+    return urljoin(base or current_app.config["BASE_URL"] + "/", url)
+
+
+def _publisher(post: Post) -> dict[str, Any]:
+    config = current_app.config
+    if config["OPERATOR"]:
+        name, url = config["OPERATOR"], config["OPERATOR_URL"]
+    elif post.author.operator:
+        name, url = post.author.operator, post.author.operator_url
+    else:
+        name, url = config["TITLE"], ""
+    publisher: dict[str, Any] = {"@type": "Organization", "name": name}
+    publisher["url"] = url or config["BASE_URL"] + "/"
+    if config["LOGO"]:
+        publisher["logo"] = {"@type": "ImageObject", "url": _absolute(config["LOGO"])}
+    return publisher
+
+
+def _post_metadata(post: Post, alternates: list[discovery.Translation]) -> dict[str, Any]:
+    """Return what post.html's head needs: canonical URL, image, alternates and JSON-LD."""
+    url = web.absolute_url("site.post", slug=post.slug)
+    found = FIRST_IMAGE.search(post.html)
+    image = _absolute(unescape(found.group(1)), url) if found else _site()["logo"]
+    others = {p.id: web.absolute_url("site.post", slug=p.slug) for p in alternates}
+    links = jsonld.Links(
+        url=url,
+        canonical=post.canonical_url or url,
+        image=image,
+        translation_of=others.get(post.translation_of_id, ""),
+        translations=[others[p.id] for p in alternates if p.translation_of_id == post.id],
+    )
+    author_url = web.absolute_url("site.author", slug=post.author.slug)
+    who = disclosure.schema_org(post, author_url, _publisher(post))
+    return {
+        "canonical": links.canonical,
+        "image": image,
+        "alternates": alternates,
+        "language_names": language.autonyms([post.lang, *(p.lang for p in alternates)]),
+        "ai_disclosure": disclosure.level(post).meta,
+        "structured_data": jsonld.blog_posting(post, links, who),
+    }
+
+
+@bp.get("/about/ai")
+@web.conditional()
+def about_ai() -> Any:
+    return render_template(
+        "about_ai.html", authors=discovery.authors(), levels=disclosure.LEVELS.values()
+    )
+
+
+# ---------------------------------------------------------------- crawlers
+
+
+def _slug_urls(endpoint: str) -> Callable[[str], str]:
+    """Return slug -> absolute URL, building the route once: slugs are URL-safe as they are."""
+    head, _, tail = web.absolute_url(endpoint, slug="SLUG").rpartition("SLUG")
+    return lambda slug: head + slug + tail
+
+
+def _sitemap_entries() -> list[sitemap.Entry]:
+    rows = discovery.sitemap_posts()
+    post_url = _slug_urls("site.post")
+    urls = {row.slug: post_url(row.slug) for row in rows}
+    # A post whose canonical URL is elsewhere (cross-posted) is not ours to list.
+    own = [row for row in rows if row.canonical_url in ("", urls[row.slug])]
+    groups: dict[int, list[discovery.SitemapPost]] = defaultdict(list)
+    for row in own:
+        groups[row.group].append(row)
+    newest = max((row.updated_at for row in rows), default=None)
+    entries = [
+        sitemap.Entry(web.absolute_url(endpoint), newest)
+        for endpoint in ("site.index", "site.archive", "site.tags")
+    ]
+    for row in own:
+        members = groups[row.group]
+        alternates = [(m.lang, urls[m.slug]) for m in members] if len(members) > 1 else []
+        entries.append(sitemap.Entry(urls[row.slug], row.updated_at, alternates))
+    for endpoint, found in (
+        ("site.tag", discovery.sitemap_tags()),
+        ("site.author", discovery.sitemap_authors()),
+    ):
+        url = _slug_urls(endpoint)
+        entries += [sitemap.Entry(url(slug), moment) for slug, moment in found]
+    return entries
+
+
+def _xml(body: bytes) -> Response:
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/sitemap.xml")
+@web.conditional()
+def sitemap_xml() -> Any:
+    entries = _sitemap_entries()
+    size = current_app.config["SITEMAP_MAX_URLS"]
+    if len(entries) <= size:
+        return _xml(sitemap.urlset(entries))
+    parts = [
+        sitemap.Entry(web.absolute_url("site.sitemap_part", number=n), sitemap.newest(part))
+        for n, part in enumerate(sitemap.parts(entries, size), start=1)
+    ]
+    return _xml(sitemap.index(parts))
+
+
+@bp.get("/sitemap-<int:number>.xml")
+@web.conditional()
+def sitemap_part(number: int) -> Any:
+    parts = sitemap.parts(_sitemap_entries(), current_app.config["SITEMAP_MAX_URLS"])
+    if not 1 <= number <= len(parts) or len(parts) == 1:
+        abort(404)
+    return _xml(sitemap.urlset(parts[number - 1]))
+
+
+@bp.get("/robots.txt")
+@web.conditional()
+def robots() -> Any:
+    sitemap_url = web.absolute_url("site.sitemap_xml")
+    body = f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n"
+    return Response(body, mimetype="text/plain")

@@ -47,6 +47,7 @@ def test_a_post_as_markdown_carries_its_front_matter(client, make_post) -> None:
     make_post(title="Ünïcode: yes", slug="p", content="Body with **bold**.\n", tags=["a b"])
     response = client.get("/posts/p.md")
     assert response.headers["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response.headers["AI-Disclosure"].startswith("mode=machine-generated")
     meta, body = front_matter(response.get_data(as_text=True))
     assert body == "Body with **bold**.\n"
     assert meta["title"] == "Ünïcode: yes"

@@ -110,3 +110,16 @@ def test_a_post_naming_an_unknown_author_is_refused(app: Flask, runner, tmp_path
     result = runner.invoke(args=["import-posts", str(folder)])
     assert result.exit_code == 1
     assert "unknown author 'zed'" in result.output
+
+
+def test_create_author_records_the_provider(app: Flask, runner) -> None:
+    args = ["create-author", "--slug", "s", "--name", "S", "--model", "Claude Opus 4"]
+    result = runner.invoke(args=[*args, "--provider", "Anthropic", "--operator", "Ada"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        author = db.session.scalar(select(Author).where(Author.slug == "s"))
+        assert (author.model, author.provider, author.operator) == (
+            "Claude Opus 4",
+            "Anthropic",
+            "Ada",
+        )

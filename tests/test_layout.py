@@ -19,6 +19,8 @@ LEVELS = {
     "auth": 3,
     "errors": 3,
     "web": 3,
+    "i18n": 3,
+    "discovery": 3,
     "posts": 4,
     "tokens": 4,
     "documents": 4,
@@ -28,10 +30,15 @@ LEVELS = {
     "reading_time": 7,
     "frontmatter": 7,
     "config": 7,
+    "language": 7,
+    "disclosure": 7,
+    "jsonld": 7,
+    "sitemap": 7,
     "sanitize": 8,
     "mcp_server": 0,  # a separate program: imports nothing of ours
 }
 PURE = {"markup", "reading_time", "frontmatter", "config", "sanitize"}
+PURE |= {"language", "disclosure", "jsonld", "sitemap"}
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "jinja2")
 
 

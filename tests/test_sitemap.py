@@ -1,0 +1,140 @@
+"""/sitemap.xml and /robots.txt, read the way a crawler reads them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree as ET
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from blog import create_app, posts
+from blog.extensions import db
+
+from .conftest import days_ago
+
+NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "xhtml": "http://www.w3.org/1999/xhtml"}
+BASE = "https://blog.example"
+
+
+def fetch(client: FlaskClient, path: str) -> ET.Element:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    assert response.mimetype == "application/xml"
+    return ET.fromstring(response.data)
+
+
+def urls(root: ET.Element) -> dict[str, ET.Element]:
+    return {node.findtext("sm:loc", namespaces=NS): node for node in root.findall("sm:url", NS)}
+
+
+def lastmod(node: ET.Element) -> datetime:
+    return datetime.fromisoformat(node.findtext("sm:lastmod", namespaces=NS))
+
+
+def test_the_sitemap_lists_public_posts_tags_and_authors(client, make_post) -> None:
+    edited = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
+    make_post(slug="old", tags=["python"], published_at=days_ago(400), updated_at=edited)
+    make_post(slug="new", tags=["python", "web"], published_at=days_ago(2), updated_at=days_ago(1))
+    make_post(slug="draft", tags=["secret"], status="draft")
+    make_post(slug="later", published_at=datetime.now(UTC) + timedelta(days=1))
+    make_post(slug="copied", canonical_url="https://origin.example/copied")
+    root = fetch(client, "/sitemap.xml")
+    assert root.tag == f"{{{NS['sm']}}}urlset"
+    found = urls(root)
+    assert set(found) == {
+        f"{BASE}/",
+        f"{BASE}/archive",
+        f"{BASE}/tags/",
+        f"{BASE}/posts/old",
+        f"{BASE}/posts/new",
+        f"{BASE}/tags/python",
+        f"{BASE}/tags/web",
+        f"{BASE}/authors/quill",
+    }
+    assert lastmod(found[f"{BASE}/posts/old"]) == edited
+    assert lastmod(found[f"{BASE}/posts/new"]) > edited
+    assert lastmod(found[f"{BASE}/tags/python"]) == lastmod(found[f"{BASE}/posts/new"])
+    assert lastmod(found[f"{BASE}/posts/new"]).tzinfo is not None
+
+
+def test_translations_are_listed_as_alternates(client, make_post) -> None:
+    make_post(slug="en")
+    make_post(slug="zh", lang="zh-Hans", translation_of="en")
+    make_post(slug="alone")
+    found = urls(fetch(client, "/sitemap.xml"))
+    expected = {("en", f"{BASE}/posts/en"), ("zh-Hans", f"{BASE}/posts/zh")}
+    for slug in ("en", "zh"):
+        links = found[f"{BASE}/posts/{slug}"].findall("xhtml:link", NS)
+        assert {(x.get("hreflang"), x.get("href")) for x in links} == expected
+        assert {x.get("rel") for x in links} == {"alternate"}
+    assert found[f"{BASE}/posts/alone"].findall("xhtml:link", NS) == []
+
+
+@pytest.fixture
+def small_parts(settings, monkeypatch, tmp_path):
+    """An app whose sitemap files hold 4 URLs, so a handful of posts needs an index."""
+    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
+    settings["SITEMAP_MAX_URLS"] = 4
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+        author, _ = posts.save_author({"slug": "a", "name": "A"})
+        for n in range(6):
+            posts.create_post(
+                author,
+                {"title": f"P{n}", "slug": f"p{n}", "content": "x", "status": "published"},
+            )
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_past_the_limit_the_sitemap_becomes_an_index(small_parts: Flask) -> None:
+    client = small_parts.test_client()
+    index = fetch(client, "/sitemap.xml")
+    assert index.tag == f"{{{NS['sm']}}}sitemapindex"
+    parts = [node.findtext("sm:loc", namespaces=NS) for node in index.findall("sm:sitemap", NS)]
+    # 3 listing pages + 6 posts + 1 author = 10 URLs: parts of 4, 4 and 2.
+    assert parts == [f"{BASE}/sitemap-{n}.xml" for n in (1, 2, 3)]
+    assert all(node.find("sm:lastmod", NS) is not None for node in index.findall("sm:sitemap", NS))
+    listed = []
+    for part in parts:
+        root = fetch(client, part.removeprefix(BASE))
+        assert root.tag == f"{{{NS['sm']}}}urlset" and len(root) <= 4
+        listed += list(urls(root))
+    assert len(listed) == len(set(listed)) == 10
+    assert client.get("/sitemap-4.xml").status_code == 404
+    assert client.get("/sitemap-0.xml").status_code == 404
+
+
+def test_a_single_file_sitemap_has_no_parts(client, make_post) -> None:
+    make_post()
+    assert client.get("/sitemap-1.xml").status_code == 404
+
+
+def test_robots_points_to_the_sitemap(client) -> None:
+    response = client.get("/robots.txt")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    lines = response.get_data(as_text=True).splitlines()
+    assert "User-agent: *" in lines
+    assert f"Sitemap: {BASE}/sitemap.xml" in lines
+
+
+@pytest.mark.parametrize("path", ["/sitemap.xml", "/robots.txt"])
+def test_crawler_files_answer_304_until_something_changes(client, make_post, path) -> None:
+    make_post()
+    first = client.get(path)
+    etag = first.headers["ETag"]
+    assert "public" in first.headers["Cache-Control"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    make_post(slug="another")
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_a_bad_sitemap_size_is_refused_at_start(settings) -> None:
+    settings["SITEMAP_MAX_URLS"] = 50_001
+    with pytest.raises(ValueError, match="BLOG_SITEMAP_MAX_URLS"):
+        create_app(settings)
