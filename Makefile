@@ -25,7 +25,7 @@ init-db: $(VENV)/.installed
 import-posts: init-db
 	$(FLASK) import-posts posts
 
-serve: import-posts translations
+serve: translations import-posts
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - 'blog:create_app()'
 
@@ -45,7 +45,7 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
 
-test: import-posts translations lint services
+test: translations import-posts lint services
 	$(BIN)/pytest
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \
