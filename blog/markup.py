@@ -81,9 +81,11 @@ _ATTRIBUTES: dict[str, set[str]] = {
 _ALIGN = {f"text-align:{side}" for side in ("left", "center", "right")}
 # markdown-it writes column alignment as exactly these styles; no other style passes.
 _TAG_VALUES = {"th": {"style": _ALIGN}, "td": {"style": _ALIGN}}
+# Code blocks and tables may scroll sideways on a phone: tabindex lets keyboards scroll them.
 _SET_VALUES = {
     "img": {"loading": "lazy"},
-    "pre": {"class": "highlight", "dir": "ltr"},
+    "pre": {"class": "highlight", "dir": "ltr", "tabindex": "0"},
+    "table": {"tabindex": "0"},
     "input": {"type": "checkbox", "disabled": "disabled"},
 }
 _CLASSES = {
