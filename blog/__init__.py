@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import cli, config, errors, views
-from .extensions import init_db
+from .extensions import compress, init_db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.finalize(app.config, app.instance_path)
 
     init_db(app)
+    compress.init_app(app)
     errors.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)

@@ -45,6 +45,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POSTS_PER_PAGE", 10, "Posts per page on the home, tag and author pages"),
     Setting("POSTS_DIR", "posts", "Folder `import-posts` reads when no folder is given"),
     Setting("CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a page (Cache-Control)"),
+    Setting(
+        "COMPRESS_RESPONSES",
+        True,
+        "Compress pages, feeds and CSS (zstd, brotli, gzip) for clients that accept it; "
+        "turn off when a reverse proxy compresses",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -103,5 +109,6 @@ def finalize(settings: dict[str, Any], instance_path: str) -> None:
     settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["DATABASE_URL"], instance_path)
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    settings["COMPRESS_REGISTER"] = bool(settings["COMPRESS_RESPONSES"])  # read by Flask-Compress
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = secret_key(instance_path)
