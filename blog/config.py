@@ -57,6 +57,12 @@ SETTINGS: tuple[Setting, ...] = (
         " empty means the built-in wording, translated",
     ),
     Setting("SITEMAP_MAX_URLS", 50_000, "URLs per sitemap file; past it sitemap.xml is an index"),
+    Setting(
+        "COMPRESS_RESPONSES",
+        True,
+        "Compress pages, feeds and CSS (zstd, brotli, gzip) for clients that accept it; "
+        "turn off when a reverse proxy compresses",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -115,5 +121,6 @@ def finalize(settings: dict[str, Any], instance_path: str) -> None:
     settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["DATABASE_URL"], instance_path)
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    settings["COMPRESS_REGISTER"] = bool(settings["COMPRESS_RESPONSES"])  # read by Flask-Compress
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = secret_key(instance_path)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from flask import Flask
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -20,6 +21,9 @@ class Base(DeclarativeBase):
 
 # Objects stay readable after commit: a request ends soon after, and reloading costs queries.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+# zstd, brotli or gzip as the client's Accept-Encoding asks; off when COMPRESS_RESPONSES is False.
+compress = Compress()
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

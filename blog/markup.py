@@ -66,7 +66,7 @@ def _highlight(code: str, name: str = "", attrs: str = "") -> str:
         with contextlib.suppress(Exception):  # a lexer bug must not lose the post
             body = highlight(code, lexer, _FORMATTER)
     cls = f' class="language-{lang}"' if lang else ""
-    return f'<pre class="highlight" dir="ltr"><code{cls}>{body}</code></pre>'
+    return f'<pre class="highlight" dir="ltr" tabindex="0"><code{cls}>{body}</code></pre>'
 
 
 def _slug(title: str) -> str:

@@ -492,3 +492,9 @@ def public_version() -> tuple[int, datetime | None]:
     author_updated = db.session.scalar(select(func.max(Author.updated_at)))
     moments = [m for m in (updated, published, author_updated) if m is not None]
     return count, max(moments) if moments else None
+
+
+def public_authors() -> list[Author]:
+    """Return the authors who have at least one public post, by name."""
+    has_public = select(Post.id).where(Post.author_id == Author.id, is_public()).exists()
+    return list(db.session.scalars(select(Author).where(has_public).order_by(Author.name)))

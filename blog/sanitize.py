@@ -49,9 +49,15 @@ _ATTRIBUTES: dict[str, set[str]] = {
 }  # fmt: skip
 _ALIGN = {f"text-align:{side}" for side in ("left", "center", "right")}
 # markdown-it writes column alignment as exactly these styles; no other style passes.
-_TAG_VALUES = {"th": {"style": _ALIGN}, "td": {"style": _ALIGN}}
+# Code blocks get tabindex="0" from the renderer: keyboards can scroll a wide one sideways.
+_TAG_VALUES = {"th": {"style": _ALIGN}, "td": {"style": _ALIGN}, "pre": {"tabindex": {"0"}}}
 # One forced attribute a tag: nh3 writes several in hash order, which changes per process.
-_SET_VALUES = {"img": {"loading": "lazy"}, "input": {"type": "checkbox"}}
+# A table may scroll sideways on a phone: tabindex lets keyboards scroll it.
+_SET_VALUES = {
+    "img": {"loading": "lazy"},
+    "input": {"type": "checkbox"},
+    "table": {"tabindex": "0"},
+}
 _CLASSES = {
     "pre": {"highlight"}, "ul": {"contains-task-list"}, "ol": {"footnotes-list"},
     "li": {"task-list-item", "footnote-item"}, "input": {"task-list-item-checkbox"},

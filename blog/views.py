@@ -22,9 +22,11 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    send_from_directory,
     url_for,
 )
 from jinja2 import StrictUndefined, make_logging_undefined
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import disclosure, discovery, documents, i18n, jsonld, language, markup, posts, sitemap, web
 from .models import Post
@@ -43,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         absolute_url=web.absolute_url, site=_site, page_url=page_url, stylesheet_url=stylesheet_url
     )
+    app.jinja_env.globals["site_authors"] = _site_authors
     app.jinja_env.filters.update(
         isodate=lambda moment: moment.isoformat(timespec="seconds"),
         monthid=lambda moment: f"{moment:%Y-%m}",
@@ -65,6 +68,15 @@ def _site() -> dict[str, Any]:
         "operator_url": config["OPERATOR_URL"],
         "logo": _absolute(config["LOGO"]) if config["LOGO"] else "",
     }
+
+
+def _site_authors() -> list[Any]:
+    # The header is on the error pages too: a database fault must not take them down.
+    try:
+        return posts.public_authors()
+    except SQLAlchemyError:
+        logging.getLogger(__name__).warning("could not list the authors for the header")
+        return []
 
 
 def page_url(endpoint: str, number: int, **values: Any) -> str:
@@ -95,6 +107,11 @@ def stylesheet(digest: str) -> Response:
     response.cache_control.max_age = 365 * 24 * 3600
     response.cache_control.immutable = True
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    return send_from_directory(STATIC, "favicon.ico", max_age=7 * 24 * 3600)
 
 
 def _per_page() -> int:

@@ -22,8 +22,11 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     return current_app.config["BASE_URL"] + path
 
 
+CODING_SUFFIXES = ("", ":zstd", ":br", ":gzip", ":deflate")
+
+
 def make_etag(*parts: object) -> str:
-    """Hash the parts with the app's settings into a strong ETag value."""
+    """Hash the parts with the app's settings into an ETag value."""
     digest = hashlib.blake2b(digest_size=16)
     for part in (current_app.config["ETAG_SALT"], *parts):
         digest.update(repr(part).encode())
@@ -34,7 +37,8 @@ def make_etag(*parts: object) -> str:
 def is_fresh(etag: str, last_modified: datetime | None) -> bool:
     """Say whether the client's validators show it already has this version."""
     if request.if_none_match:
-        return request.if_none_match.contains(etag)
+        # RFC 9110: weak comparison. Flask-Compress suffixes strong ETags with the coding.
+        return any(request.if_none_match.contains_weak(etag + s) for s in CODING_SUFFIXES)
     since = request.if_modified_since
     return bool(since and last_modified and last_modified.replace(microsecond=0) <= since)
 
@@ -67,7 +71,9 @@ def conditional(
                     return response
             if negotiate:
                 response.vary.add("Accept")
-            response.set_etag(etag)
+            # Weak: the plain and the compressed body are the same page, so one validator
+            # serves both, and Flask-Compress leaves it alone (it suffixes strong ones).
+            response.set_etag(etag, weak=True)
             response.last_modified = newest
             response.cache_control.public = True
             response.cache_control.max_age = current_app.config[max_age_setting]

@@ -1,0 +1,132 @@
+"""A real gunicorn serving the sample site in tests/site/, for tests that use a real browser."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from blog import create_app, posts
+from blog.extensions import db
+from blog.frontmatter import parse_authors, parse_post
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(__file__).resolve().parent / "site"
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+# Ports Chromium refuses to open (net/base/port_util.cc): ERR_UNSAFE_PORT.
+UNSAFE_PORTS = {
+    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101,
+    102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389,
+    427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636,
+    989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566,
+    6665, 6666, 6667, 6668, 6669, 6697, 10080,
+}  # fmt: skip
+POSTS_PER_PAGE = 5
+
+
+@dataclass(frozen=True)
+class LiveSite:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """Fetch a path as a plain client would; return (status, body)."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+
+def free_port() -> int:
+    """Ask the OS for a free port on 127.0.0.1 that Chromium agrees to open."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in UNSAFE_PORTS:
+            return port
+
+
+def seed(database_url: str, instance: Path) -> None:
+    """Create the tables and import tests/site/ through posts.py, the one writer."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BLOG_INSTANCE_PATH", str(instance))
+        app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "browser-tests"})
+    with app.app_context():
+        db.create_all()
+        authors = {}
+        for fields in parse_authors((SITE / "authors.yaml").read_text(encoding="utf-8")):
+            authors[fields["slug"]], _ = posts.save_author(fields)
+        for path in sorted(SITE.glob("*.md")):
+            post_file = parse_post(path.read_text(encoding="utf-8"), str(path))
+            posts.import_post(post_file, authors[post_file.fields["author"]])
+        db.engine.dispose()
+
+
+def _environment(database_url: str, instance: Path, url: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("BLOG_")}
+    env.update(
+        BLOG_DATABASE_URL=database_url,
+        BLOG_INSTANCE_PATH=str(instance),
+        BLOG_SECRET_KEY="browser-tests",
+        BLOG_BASE_URL=url,
+        BLOG_POSTS_PER_PAGE=str(POSTS_PER_PAGE),
+    )
+    return env
+
+
+def _wait_until_up(site: LiveSite, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if site.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(site.url + "/", timeout=2):
+                return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    return False
+
+
+def start(folder: Path, attempts: int = 3) -> LiveSite:
+    """Seed a SQLite database in folder and serve it with gunicorn on a free port."""
+    instance = folder / "instance"
+    database_url = f"sqlite:///{folder / 'site.sqlite'}"
+    seed(database_url, instance)
+    for attempt in range(attempts):
+        url = f"http://127.0.0.1:{free_port()}"
+        log = folder / f"gunicorn-{attempt}.log"
+        command = [str(GUNICORN), "--workers", "2", "--bind", url[7:], "blog:create_app()"]
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=_environment(database_url, instance, url),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        site = LiveSite(url, process, log)
+        if _wait_until_up(site):
+            return site
+        stop(site)  # most likely another process took the port first: try another
+    raise RuntimeError(f"gunicorn did not start; see {log}:\n{log.read_text()[-2000:]}")
+
+
+def stop(site: LiveSite) -> None:
+    """Stop gunicorn and wait for it."""
+    site.process.terminate()
+    try:
+        site.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        site.process.kill()
+        site.process.wait()
