@@ -45,6 +45,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POSTS_PER_PAGE", 10, "Posts per page on the home, tag and author pages"),
     Setting("POSTS_DIR", "posts", "Folder `import-posts` reads when no folder is given"),
     Setting("CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a page (Cache-Control)"),
+    Setting("FEED_ITEMS", 20, "How many of the newest posts each feed carries"),
+    Setting(
+        "FEED_MAX_BYTES", 1_000_000, "Largest feed in bytes: the oldest items are dropped whole"
+    ),
+    Setting(
+        "FEED_MAX_AGE", 300, "Seconds feed readers and proxies may reuse a feed (Cache-Control)"
+    ),
+    Setting("FEED_ICON", "", "URL or site path of the feeds' icon; empty for none"),
+    Setting(
+        "WEBSUB_HUB", "", "WebSub hub URL to advertise in feeds and ping on changes; empty: none"
+    ),
+    Setting(
+        "WEBHOOK_ALLOW_PRIVATE",
+        False,
+        "Allow webhook and hub targets on private, loopback and link-local addresses",
+    ),
+    Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for a webhook receiver or hub to answer"),
+    Setting("WEBHOOK_ATTEMPTS", 5, "Attempts per delivery before it is logged as failed"),
+    Setting(
+        "WEBHOOK_BACKOFF", 60.0, "Seconds before the first retry; each retry waits twice as long"
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
-from . import markup, reading_time
+from . import markup, outbox, reading_time
 from .extensions import db, write_transaction
 from .frontmatter import PostFile
 from .models import Author, Post, Tag, post_tags, utcnow
@@ -174,6 +174,7 @@ def create_post(author: Author, values: dict[str, Any]) -> Post:
                 post = Post(author=author, slug=slug, status="draft", lang="en")
                 db.session.add(post)
                 _assign(post, values, rendered)
+                outbox.record_write(None, post)
             return post
         except IntegrityError:
             # A concurrent writer took the slug or created the same tag first.
@@ -198,8 +199,10 @@ def update_post(post: Post, values: dict[str, Any]) -> Post:
             post = db.session.get(Post, post_id)
             if post is None:
                 raise LookupError(post_id)
+            before = outbox.state_of(post)
             _assign(post, values, rendered)
             post.updated_at = values.get("updated_at") or utcnow()
+            outbox.record_write(before, post)
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post
@@ -211,6 +214,7 @@ def delete_post(post: Post) -> None:
     with write_transaction():
         doomed = db.session.get(Post, post_id)
         if doomed is not None:
+            outbox.record_delete(doomed)
             db.session.delete(doomed)
 
 

@@ -9,7 +9,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, make_response, request, url_for
+from flask import Response, current_app, g, make_response, request, url_for
 
 from . import posts
 
@@ -46,6 +46,7 @@ def conditional(max_age_setting: str = "CACHE_MAX_AGE") -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             count, newest = posts.public_version()
+            g.public_version = (count, newest)  # a view may key a cached body on it
             etag = make_etag(request.full_path, count, newest)
             if is_fresh(etag, newest):
                 response = Response(status=304)
