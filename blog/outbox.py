@@ -142,9 +142,16 @@ def claim_due_events(now: datetime) -> list[Event]:
 
 
 def add_delivery(event: Event, url: str, webhook_id: int | None = None, topic: str = "") -> None:
-    """Queue one event for one target, due now."""
+    """Queue one event for one target, due at once."""
     db.session.add(
-        Delivery(event_id=event.id, webhook_id=webhook_id, url=url, topic=topic, attempts=0)
+        Delivery(
+            event_id=event.id,
+            webhook_id=webhook_id,
+            url=url,
+            topic=topic,
+            attempts=0,
+            next_attempt_at=event.due_at,
+        )
     )
 
 
