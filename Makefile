@@ -57,3 +57,9 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+
+# Feed polling benchmark (issue 3): wrk comes from apt when it is missing.
+.PHONY: bench-feeds
+bench-feeds: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/feeds.py

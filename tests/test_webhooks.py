@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from blog import create_app, outbox, posts, push
 from blog.extensions import db, write_transaction
@@ -300,3 +300,19 @@ def app_with_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
             db.session.remove()
             db.drop_all()
             db.engine.dispose()
+
+
+def test_settled_events_are_pruned_after_thirty_days(app, runner, receiver, worker, make_post):
+    add_hook(runner, receiver.url)
+    make_post(title="Old")
+    settled(app, 1)
+    with app.app_context(), write_transaction():
+        db.session.execute(update(Event).values(created_at=datetime.now(UTC) - timedelta(days=31)))
+    make_post(title="Scheduled", published_at=datetime.now(UTC) + timedelta(days=1))
+    with app.app_context():
+        with write_transaction():
+            outbox.prune(datetime.now(UTC) - push.PRUNE_AFTER)
+        left = db.session.execute(select(Event.name, Event.state)).all()
+        assert left == [("post.published", "pending")]  # the log went with its event
+        assert db.session.scalar(select(func.count(DeliveryAttempt.id))) == 0
+    assert runner.invoke(args=["webhook", "deliveries", "1"]).output == "No deliveries yet.\n"
