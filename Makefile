@@ -46,7 +46,7 @@ services:
 		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
 
 test: import-posts lint services
-	$(BIN)/pytest
+	BLOG_TEST_DATABASE_URL= $(BIN)/pytest
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \
 		BLOG_TEST_DATABASE_URL=$(BLOG_TEST_DATABASE_URL) $(BIN)/pytest; \

@@ -66,6 +66,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "WEBHOOK_BACKOFF", 60.0, "Seconds before the first retry; each retry waits twice as long"
     ),
+    Setting(
+        "WEBHOOK_WORKER",
+        True,
+        "Send webhooks and WebSub pings from a thread in each serving process; off: none sent",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

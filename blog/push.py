@@ -44,9 +44,9 @@ _start_lock = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
-    """Start the sender with the first request this process serves (not under tests or CLI)."""
-    if app.testing:
-        return  # tests start and stop their own worker: see start_worker
+    """Start the sender with the first request a process serves, unless WEBHOOK_WORKER is off."""
+    if not app.config["WEBHOOK_WORKER"]:
+        return  # the tests turn it off and start and stop their own (start_worker)
 
     def start() -> None:
         start_worker(app)

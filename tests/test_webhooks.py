@@ -269,7 +269,7 @@ def test_each_delivery_is_sent_by_exactly_one_of_several_workers(
 
 
 def test_the_first_request_starts_the_sender(app_with_settings) -> None:
-    served = app_with_settings(TESTING=False)
+    served = app_with_settings(TESTING=False, WEBHOOK_WORKER=True)
     assert "push" not in served.extensions
     served.test_client().get("/")
     worker = served.extensions["push"]
@@ -280,6 +280,9 @@ def test_the_first_request_starts_the_sender(app_with_settings) -> None:
     finally:
         worker.stop()
     assert not worker.is_alive()
+    quiet = app_with_settings(TESTING=False, WEBHOOK_WORKER=False)
+    quiet.test_client().get("/")
+    assert "push" not in quiet.extensions
 
 
 @pytest.fixture
