@@ -61,19 +61,20 @@ def record_write(before: PostState | None, post: Post) -> None:
     """Record the events a create (before=None) or update of `post` causes.
 
     A post that becomes published fires post.published when its time comes (now, or
-    its scheduled time); a post public before and after fires post.updated. Rescheduling
-    or unpublishing cancels a post.published that has not fired yet.
+    its scheduled time); a post public before and after fires post.updated; a public
+    post that leaves public view (back to draft, or rescheduled) fires post.deleted.
+    Any change cancels a post.published that has not fired yet.
     """
     now = utcnow()
-    if post.status != "published":
-        _cancel_pending(post.id)
-        return
-    if before is not None and before.public(now) and state_of(post).public(now):
+    was_public = before is not None and before.public(now)
+    if was_public and state_of(post).public(now):
         _add("post.updated", post, now)
         return
     _cancel_pending(post.id)
-    published_at = post.published_at or now
-    _add("post.published", post, max(published_at, now))
+    if was_public:
+        _add("post.deleted", post, now)
+    if post.status == "published":
+        _add("post.published", post, max(post.published_at or now, now))
 
 
 def record_delete(post: Post) -> None:

@@ -228,6 +228,26 @@ def test_a_scheduled_post_unpublished_before_its_time_fires_nothing(
     assert [json.loads(r.body)["post"]["title"] for r in receiver.requests] == ["Marker"]
 
 
+def test_a_post_leaving_public_view_fires_deleted_and_coming_back_published(
+    app, runner, receiver, worker, make_post
+) -> None:
+    add_hook(runner, receiver.url)
+    post = make_post(title="Back and forth")
+    settled(app, 1)
+    with app.app_context():
+        posts.update_post(post, {"status": "draft"})
+        settled(app, 2)
+        posts.update_post(post, {"status": "published"})
+        settled(app, 3)
+        later = datetime.now(UTC) + timedelta(days=1)
+        posts.update_post(post, {"published_at": later})  # rescheduled: gone until then
+        settled(app, 4)
+        pending = db.session.scalars(select(Event).where(Event.state == "pending")).all()
+    events = [json.loads(r.body)["event"] for r in receiver.requests]
+    assert events == ["post.published", "post.deleted", "post.published", "post.deleted"]
+    assert [(e.name, e.due_at) for e in pending] == [("post.published", later)]
+
+
 def test_a_delivery_left_by_a_dead_worker_is_taken_over(app, runner, receiver, make_post) -> None:
     add_hook(runner, receiver.url)
     make_post()
