@@ -177,9 +177,7 @@ def webhook_deliveries_command(webhook_id: int | None, hub: bool, limit: int) ->
             f" after {delivery.attempts} attempt(s)"
         )
         for attempt in attempts:
-            result = f"HTTP {attempt.status_code}" if attempt.status_code else attempt.error
-            if attempt.status_code and attempt.error:
-                result = attempt.error
+            result = attempt.error or f"HTTP {attempt.status_code}"  # errors name non-2xx codes
             click.echo(
                 f"    {attempt.number}. {attempt.at:%Y-%m-%d %H:%M:%S}Z  {result}"
                 f"  ({attempt.duration_ms} ms)"
