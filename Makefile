@@ -47,7 +47,7 @@ services:
 
 # The browser tests (marker "browser") use their own SQLite database: the PostgreSQL run skips them.
 test: translations import-posts lint services browser-deps
-	$(BIN)/pytest
+	BLOG_TEST_DATABASE_URL= $(BIN)/pytest
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \
 		BLOG_TEST_DATABASE_URL=$(BLOG_TEST_DATABASE_URL) $(BIN)/pytest -m "not browser"; \
@@ -115,3 +115,9 @@ images:
 	$(PYTHON) -c 'import struct; png = open(".cache/favicon-32.png", "rb").read(); \
 		head = struct.pack("<HHHBBBBHHII", 0, 1, 1, 32, 32, 0, 0, 1, 32, len(png), 22); \
 		open("blog/static/favicon.ico", "wb").write(head + png)'
+
+# Feed polling benchmark (issue 3): wrk comes from apt when it is missing.
+.PHONY: bench-feeds
+bench-feeds: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/feeds.py

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, config, errors, i18n, views
+from . import cli, config, errors, feeds, i18n, push, views
 from .extensions import babel, compress, init_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,5 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)
+    feeds.init_app(app)
+    app.register_blueprint(feeds.bp)
+    push.init_app(app)
     cli.init_app(app)
     return app

@@ -63,6 +63,32 @@ SETTINGS: tuple[Setting, ...] = (
         "Compress pages, feeds and CSS (zstd, brotli, gzip) for clients that accept it; "
         "turn off when a reverse proxy compresses",
     ),
+    Setting("FEED_ITEMS", 20, "How many of the newest posts each feed carries"),
+    Setting(
+        "FEED_MAX_BYTES", 1_000_000, "Largest feed in bytes: the oldest items are dropped whole"
+    ),
+    Setting(
+        "FEED_MAX_AGE", 300, "Seconds feed readers and proxies may reuse a feed (Cache-Control)"
+    ),
+    Setting("FEED_ICON", "", "URL or site path of the feeds' icon; empty for none"),
+    Setting(
+        "WEBSUB_HUB", "", "WebSub hub URL to advertise in feeds and ping on changes; empty: none"
+    ),
+    Setting(
+        "WEBHOOK_ALLOW_PRIVATE",
+        False,
+        "Allow webhook and hub targets on private, loopback and link-local addresses",
+    ),
+    Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for a webhook receiver or hub to answer"),
+    Setting("WEBHOOK_ATTEMPTS", 5, "Attempts per delivery before it is logged as failed"),
+    Setting(
+        "WEBHOOK_BACKOFF", 60.0, "Seconds before the first retry; each retry waits twice as long"
+    ),
+    Setting(
+        "WEBHOOK_WORKER",
+        True,
+        "Send webhooks and WebSub pings from a thread in each serving process; off: none sent",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

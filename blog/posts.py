@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, selectinload
 
-from . import disclosure, language, markup, reading_time
+from . import disclosure, language, markup, outbox, reading_time
 from .extensions import db, write_transaction
 from .frontmatter import PostFile
 from .models import Author, Post, Tag, post_tags, utcnow
@@ -179,6 +179,7 @@ def create_post(author: Author, values: dict[str, Any]) -> Post:
                 post = Post(author=author, slug=slug, status="draft", lang="en")
                 db.session.add(post)
                 _assign(post, values, rendered)
+                outbox.record_write(None, post)
             return post
         except IntegrityError:
             # A concurrent writer took the slug or created the same tag first.
@@ -205,8 +206,10 @@ def update_post(post: Post, values: dict[str, Any]) -> Post:
             post = db.session.get(Post, post_id)
             if post is None:
                 raise LookupError(post_id)
+            before = outbox.state_of(post)
             _assign(post, values, rendered)
             post.updated_at = values.get("updated_at") or utcnow()
+            outbox.record_write(before, post)
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post
@@ -218,6 +221,7 @@ def delete_post(post: Post) -> None:
     with write_transaction():
         doomed = db.session.get(Post, post_id)
         if doomed is not None:
+            outbox.record_delete(doomed)
             db.session.delete(doomed)
 
 

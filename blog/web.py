@@ -9,7 +9,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, make_response, request, url_for
+from flask import Response, current_app, g, make_response, request, url_for
 
 from . import posts
 
@@ -49,18 +49,20 @@ def preferred(types: tuple[str, ...]) -> str:
 
 
 def conditional(
-    max_age_setting: str = "CACHE_MAX_AGE", negotiate: tuple[str, ...] = ()
+    max_age_setting: str = "CACHE_MAX_AGE", negotiate: tuple[str, ...] = (), weak: bool = True
 ) -> Callable[..., Any]:
     """Answer 304 from the public posts' version before the view builds a body.
 
     `negotiate` lists the media types the view chooses between by the Accept header;
-    each gets its own ETag, and responses say `Vary: Accept`.
+    each gets its own ETag, and responses say `Vary: Accept`. A strong ETag (`weak=False`)
+    gets the content coding appended by Flask-Compress, which is_fresh() recognises.
     """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             count, newest = posts.public_version()
+            g.public_version = (count, newest)  # a view may key a cached body on it
             variant = preferred(negotiate) if negotiate else ""
             etag = make_etag(request.full_path, variant, count, newest)
             if is_fresh(etag, newest):
@@ -71,9 +73,9 @@ def conditional(
                     return response
             if negotiate:
                 response.vary.add("Accept")
-            # Weak: the plain and the compressed body are the same page, so one validator
-            # serves both, and Flask-Compress leaves it alone (it suffixes strong ones).
-            response.set_etag(etag, weak=True)
+            # Weak by default: the plain and the compressed body are the same page, so one
+            # validator serves both, and Flask-Compress leaves it alone.
+            response.set_etag(etag, weak=weak)
             response.last_modified = newest
             response.cache_control.public = True
             response.cache_control.max_age = current_app.config[max_age_setting]

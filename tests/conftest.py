@@ -29,6 +29,7 @@ def test_settings(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         "BASE_URL": BASE_URL,
         "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'blog.sqlite'}",
         "POSTS_DIR": str(tmp_path / "posts"),
+        "WEBHOOK_WORKER": False,  # a test that needs the sender starts its own: push.start_worker
     }
     settings.update(overrides)
     return settings

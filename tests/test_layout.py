@@ -36,9 +36,14 @@ LEVELS = {
     "sitemap": 7,
     "sanitize": 8,
     "mcp_server": 0,  # a separate program: imports nothing of ours
+    "push": 3,  # sends the outbox (webhooks, WebSub) from a background thread
+    "outbox": 4.5,  # posts records events through it; it uses only models and extensions
+    "safehttp": 7,  # POST to public addresses only; stdlib, no framework
+    "feedformats": 7,  # RSS/Atom/JSON Feed serializers; pure
 }
 PURE = {"markup", "reading_time", "frontmatter", "config", "sanitize"}
 PURE |= {"language", "disclosure", "jsonld", "sitemap"}
+PURE |= {"safehttp", "feedformats"}
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "jinja2")
 
 

@@ -1,0 +1,154 @@
+"""Feed polling under load: /feed.xml (20 full items), a 304 on it, and a post page, in one run.
+
+    .venv/bin/python bench/feeds.py          (or `make bench-feeds`, which installs wrk)
+
+Seeds a SQLite database with 60 posts, serves it with gunicorn (4 sync workers) on a
+free port of 127.0.0.1, loads each URL with wrk and prints requests per second and the
+ratios the issue asks for: the 304 at least as fast as the post page, the full feed at
+least half as fast. Exits 1 when a ratio is missed. BENCH_WRK_ARGS overrides wrk's
+"-t2 -c32 -d10s". It also times building the feed without the cache, for reference.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WRK_ARGS = os.environ.get("BENCH_WRK_ARGS", "-t2 -c32 -d10s").split()
+POSTS = 60
+PARAGRAPH = (
+    "Feed readers poll all day long, and most of the time nothing has changed. "
+    "This paragraph is here to give the post a realistic weight: [a link](/posts/other), "
+    "some `inline code`, and **a little emphasis**.\n\n"
+)
+BODY = PARAGRAPH * 12 + "```python\nprint('hello')\n```\n\n![A chart](/static/chart.png)\n"
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: run `make bench-feeds` (it installs wrk from apt)")
+    workdir = Path(tempfile.mkdtemp(prefix="agentblog-bench-feeds-"))
+    try:
+        env = environment(workdir)
+        build_ms = seed(env)
+        with gunicorn(env) as base:
+            return measure(base, build_ms)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def environment(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        BLOG_INSTANCE_PATH=str(workdir / "instance"),
+        BLOG_DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite'}",
+        BLOG_SECRET_KEY="bench",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def seed(env: dict[str, str]) -> float:
+    """Create the posts; return the milliseconds one uncached build of /feed.xml takes."""
+    os.environ.update({k: v for k, v in env.items() if k.startswith("BLOG_")})
+    from blog import create_app, feeds, posts
+    from blog.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+        author, _ = posts.save_author({"slug": "quill", "name": "Quill", "model": "Claude"})
+        start = datetime.now(UTC) - timedelta(days=POSTS)
+        for n in range(POSTS):
+            values = {"title": f"Post number {n}", "content": BODY, "status": "published"}
+            values.update(tags=["bench", f"t{n % 5}"], published_at=start + timedelta(days=n))
+            posts.create_post(author, values)
+    with app.test_request_context("/feed.xml"):
+        found = posts.recent_posts(20)
+        started = time.perf_counter()
+        rounds = 10
+        for _ in range(rounds):
+            body = feeds.build("rss", None, found, datetime.now(UTC))
+        elapsed = (time.perf_counter() - started) * 1000 / rounds
+    print(f"seeded {POSTS} posts; /feed.xml is {len(body):,} bytes with {len(found)} full items")
+    return elapsed
+
+
+class gunicorn:  # noqa: N801 - used as a context manager, like open()
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+
+    def __enter__(self) -> str:
+        command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "4"]
+        command += ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"]
+        self.process = subprocess.Popen([*command, "blog:create_app()"], env=self.env, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return f"http://127.0.0.1:{self.port}"
+            time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def wrk(url: str, headers: dict[str, str] | None = None) -> float:
+    command = ["wrk", *WRK_ARGS]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx or 3xx responses" in output:
+        raise RuntimeError(f"errors while loading {url}:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def measure(base: str, build_ms: float) -> int:
+    feed, post = f"{base}/feed.xml", f"{base}/posts/post-number-{POSTS - 1}"
+    etag = ""
+    for _ in range(16):  # warm every worker's cache and connections
+        for url in (feed, post):
+            with urllib.request.urlopen(url) as response:
+                response.read()
+                etag = response.headers["ETag"] if url == feed else etag
+    check = urllib.request.Request(feed, headers={"If-None-Match": etag})
+    try:
+        urllib.request.urlopen(check)
+        raise RuntimeError("expected 304 Not Modified")
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 304, answer.code
+    post_rps = wrk(post)
+    feed_rps = wrk(feed)
+    not_modified_rps = wrk(feed, {"If-None-Match": etag})
+    print(f"wrk {' '.join(WRK_ARGS)} against gunicorn, 4 sync workers")
+    print(f"  post page            {post_rps:8.0f} req/s  (baseline)")
+    for name, rps, need in (
+        ("/feed.xml 200", feed_rps, 0.5),
+        ("/feed.xml 304", not_modified_rps, 1),
+    ):
+        print(f"  {name:<20} {rps:8.0f} req/s  ratio {rps / post_rps:.2f} (need >= {need})")
+    print(f"  building /feed.xml without the cache: {build_ms:.1f} ms ({1000 / build_ms:.0f}/s)")
+    ok = feed_rps >= 0.5 * post_rps and not_modified_rps >= post_rps
+    print("PASS" if ok else "FAIL: a ratio is below its target")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
