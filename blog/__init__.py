@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, config, errors, views
-from .extensions import init_db
+from . import api, cli, config, errors, views
+from .extensions import init_db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,8 +30,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.finalize(app.config, app.instance_path)
 
     init_db(app)
+    limiter.init_app(app)
     errors.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
     cli.init_app(app)
     return app

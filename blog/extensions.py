@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -21,6 +23,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Limits are declared on the API's routes; counters live at RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def init_db(app: Flask) -> None:
