@@ -15,7 +15,7 @@ from flask_limiter import RateLimitExceeded
 from limits import parse
 
 from . import errors, idempotency, openapi, posts
-from .auth import current_author, current_token, require_scope, require_token
+from .auth import current_author, current_token, limit_keys, require_scope, require_token
 from .extensions import limiter
 from .models import Post
 from .openapi import JSON, MERGE_PATCH, operation
@@ -38,8 +38,7 @@ from .web import absolute_url
 
 bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"
-# An Idempotency-Key is a Structured Field string: printable ASCII, quotes optional.
-KEY_RE = re.compile(r'^"?([\x20\x21\x23-\x5b\x5d-\x7e]{1,255})"?$')
+KEY_RE = re.compile(openapi.IDEMPOTENCY_KEY)
 CURSOR_RE = re.compile(r"^p(\d{1,18})$")
 
 
@@ -58,9 +57,7 @@ reads = limiter.shared_limit(
 @bp.before_request
 def refuse_large_bodies() -> None:
     """Refuse a body over the limit from its Content-Length, before reading any of it."""
-    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
-    if (request.content_length or 0) > request.max_content_length:
-        raise openapi.body_too_large()
+    openapi.limit_body()
 
 
 @bp.after_request
@@ -111,12 +108,12 @@ def openapi_document() -> Response:
 def create_post(body: PostCreate, query: CreateQuery) -> Response:
     values = body.model_dump(exclude_unset=True)
     _check_markdown(values)
+    key = _idempotency_key()
     if query.dry_run:
         return _preview(values)
     if values.get("status") == "published":
         require_scope("posts:publish")
     values.setdefault("lang", current_app.config["LANGUAGE"])
-    key = _idempotency_key()
     if key is None:
         return _create(values, None)
     payload = body.model_dump(mode="json", exclude_unset=True)
@@ -301,7 +298,7 @@ def me() -> Response:
 
 def _quota(name: str) -> dict[str, int]:
     item = parse(current_app.config[f"API_{name[:-1].upper()}_LIMIT"])
-    _, remaining = limiter.limiter.get_window_stats(item, _token_key(), name)
+    _, remaining = limiter.limiter.get_window_stats(item, *limit_keys(_token_key(), name))
     return {"limit": item.amount, "window_seconds": item.get_expiry(), "remaining": remaining}
 
 

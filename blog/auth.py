@@ -86,7 +86,7 @@ def authenticate() -> None:
     verdict = tokens.verify(raw)
     if verdict.token is None:
         if limiter.enabled:
-            limiter.limiter.hit(_bad_token_limit(), "bad-token", _address())
+            limiter.limiter.hit(_bad_token_limit(), *limit_keys("bad-token", _address()))
         raise _unauthorized(f"token_{verdict.problem}", REFUSALS[verdict.problem])
     g.token = verdict.token
 
@@ -101,9 +101,10 @@ def _unauthorized(code: str, detail: str, error: str = "invalid_token") -> Probl
 def _refuse_guessers() -> None:
     """Refuse an address that sent too many bad tokens lately, before looking at this one."""
     item = _bad_token_limit()
-    if not limiter.enabled or limiter.limiter.test(item, "bad-token", _address()):
+    keys = limit_keys("bad-token", _address())
+    if not limiter.enabled or limiter.limiter.test(item, *keys):
         return
-    reset_at, _ = limiter.limiter.get_window_stats(item, "bad-token", _address())
+    reset_at, _ = limiter.limiter.get_window_stats(item, *keys)
     wait = max(1, math.ceil(reset_at - time.time()))
     raise Problem(
         429,
@@ -111,6 +112,12 @@ def _refuse_guessers() -> None:
         f"too many refused tokens from this address; retry in {wait} s",
         headers={"Retry-After": str(wait)},
     )
+
+
+def limit_keys(*parts: str) -> list[str]:
+    """Return rate-limit key parts as Flask-Limiter builds them (with RATELIMIT_KEY_PREFIX)."""
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return [prefix, *parts] if prefix else list(parts)
 
 
 def _bad_token_limit() -> RateLimitItem:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -37,9 +37,17 @@ ERRORS = {
     422: "Invalid fields (listed in errors), or an Idempotency-Key reused with another body",
     429: "Rate limited: see Retry-After",
 }
+# A Structured Field string (IETF idempotency-key draft): printable ASCII, quotes optional.
+IDEMPOTENCY_KEY = r'^"?([ !#-\[\]-~]{1,255})"?$'
 REQUEST_HEADERS = {
-    "Idempotency-Key": "Makes a retry safe: the same key and body replay the first response",
-    "If-Match": "The ETag you last saw: the write fails with 412 if the post changed since",
+    "Idempotency-Key": (
+        "Makes a retry safe: the same key and body replay the first response",
+        {"type": "string", "pattern": IDEMPOTENCY_KEY},
+    ),
+    "If-Match": (
+        "The ETag you last saw: the write fails with 412 if the post changed since",
+        {"type": "string", "minLength": 1},
+    ),
 }
 RESPONSE_HEADERS = {
     "Location": "The new post's API URL",
@@ -105,14 +113,27 @@ def read_body(media_types: tuple[str, ...] = (JSON,)) -> bytes:
     if request.mimetype not in media_types:
         raise Problem(415, "unsupported_media_type", f"send Content-Type: {media_types[0]}")
     try:
-        return request.get_data(cache=True)
+        data = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise body_too_large() from None
+    # A chunked body has no Content-Length: the stream stops one byte past the limit.
+    if len(data) > current_app.config["API_MAX_BODY_BYTES"]:
+        raise body_too_large()
+    return data
+
+
+def limit_body() -> None:
+    """Refuse a body over the limit by its Content-Length; cap a chunked one while it is read."""
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    if (request.content_length or 0) > limit:
+        raise body_too_large()
+    request.max_content_length = limit + 1
 
 
 def body_too_large() -> Problem:
-    """Return the 413 for a body over request.max_content_length."""
-    return Problem(413, "body_too_large", f"the body exceeds {request.max_content_length} bytes")
+    """Return the 413 for a body over API_MAX_BODY_BYTES."""
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    return Problem(413, "body_too_large", f"the body exceeds the limit of {limit} bytes")
 
 
 # ---------------------------------------------------------------- the document
@@ -209,15 +230,8 @@ def _parameters(rule: str, spec: Operation) -> list[dict[str, Any]]:
                 described["description"] = prop.pop("description")
             found.append(described)
     for header in spec.headers:
-        found.append(
-            {
-                "name": header,
-                "in": "header",
-                "required": False,
-                "description": REQUEST_HEADERS[header],
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            }
-        )
+        description, schema = REQUEST_HEADERS[header]
+        found.append({"name": header, "in": "header", "description": description, "schema": schema})
     return found
 
 

@@ -8,7 +8,7 @@ everything again (it serves every writer). Micropub and the MCP server reuse the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -244,6 +244,11 @@ def post_errors(exc: posts.InvalidPost) -> Problem:
 # ---------------------------------------------------------------- writing responses
 
 
+def utc(moment: datetime) -> datetime:
+    """Express a moment in UTC, so a post reads the same before and after it is stored."""
+    return moment.astimezone(UTC)
+
+
 def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
     """Serialize a post; `url` is its page on the site."""
     moment = post.published_at
@@ -255,9 +260,9 @@ def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
         title=post.title,
         status=post.status,
         public=public,
-        published_at=post.published_at,
-        created_at=post.created_at,
-        updated_at=post.updated_at,
+        published_at=utc(post.published_at) if post.published_at else None,
+        created_at=utc(post.created_at),
+        updated_at=utc(post.updated_at),
         author=post.author.slug,
         lang=post.lang,
         tags=[tag.name for tag in post.tags],
