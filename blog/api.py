@@ -39,7 +39,8 @@ from .web import absolute_url
 bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"
 KEY_RE = re.compile(openapi.IDEMPOTENCY_KEY)
-CURSOR_RE = re.compile(r"^p(\d{1,18})$")
+CURSOR_RE = re.compile(r"^p(\d{1,10})$")
+POST_ID = "<int:post_id>"
 
 
 def _token_key() -> str:
@@ -204,13 +205,13 @@ def _decode_cursor(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     match = CURSOR_RE.match(text)
-    if not match:
+    if not match or int(match.group(1)) > openapi.MAX_ID:
         error = {"field": "cursor", "message": "not a cursor this API gave out"}
         raise Problem(422, "validation_failed", "cursor: not a cursor this API gave out", [error])
     return int(match.group(1))
 
 
-@bp.get(f"{PREFIX}/posts/<int:post_id>")
+@bp.get(f"{PREFIX}/posts/{POST_ID}")
 @require_token("posts:read")
 @reads
 @operation("Read one of the author's posts", response=PostOut, errors=(404,))
@@ -218,7 +219,7 @@ def get_post(post_id: int) -> Response:
     return _post_response(_own_post(post_id))
 
 
-@bp.patch(f"{PREFIX}/posts/<int:post_id>")
+@bp.patch(f"{PREFIX}/posts/{POST_ID}")
 @require_token("posts:write")
 @writes
 @operation(
@@ -254,7 +255,7 @@ def _check_if_match(post: Post) -> None:
         raise Problem(412, "etag_mismatch", detail)
 
 
-@bp.delete(f"{PREFIX}/posts/<int:post_id>")
+@bp.delete(f"{PREFIX}/posts/{POST_ID}")
 @require_token("posts:delete")
 @writes
 @operation("Delete one of the author's posts", status=204, errors=(404,))
@@ -306,7 +307,7 @@ def _quota(name: str) -> dict[str, int]:
 
 
 def _own_post(post_id: int) -> Post:
-    post = posts.post_by_id(post_id)
+    post = posts.post_by_id(post_id) if post_id <= openapi.MAX_ID else None
     if post is None:
         raise Problem(404, "not_found", f"there is no post {post_id}")
     if post.author_id != current_author().id:

@@ -56,6 +56,8 @@ RESPONSE_HEADERS = {
     "WWW-Authenticate": "Bearer challenge (RFC 6750)",
 }
 PATH_ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
+# Ids are 32-bit integers on every database; views answer 404 past this.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,9 @@ def _operation(
 def _parameters(rule: str, spec: Operation) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for converter, name in PATH_ARGUMENT.findall(rule):
-        schema = {"type": "integer", "minimum": 0} if converter == "int" else {"type": "string"}
+        schema: dict[str, Any] = {"type": "string"}
+        if converter == "int":
+            schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
         found.append({"name": name, "in": "path", "required": True, "schema": schema})
     if spec.query is not None:
         schema = spec.query.model_json_schema()
@@ -252,6 +256,9 @@ def _responses(
     for status, model in spec.also:
         content = {JSON: {"schema": ref(model, "serialization")}}
         responses[str(status)] = {"description": model.__doc__ or "Success", "content": content}
+    if spec.query:
+        # Answered by the HTTP server itself (gunicorn: request lines over 4 KiB), not by us.
+        responses["414"] = {"description": "The URL is too long"}
     problem = {PROBLEM: {"schema": ref(schemas.ProblemOut, "serialization")}}
     for status in sorted(statuses):
         responses[str(status)] = {"description": ERRORS[status], "content": problem}

@@ -211,7 +211,9 @@ def update_post(
     post_id = post.id
     try:
         with write_transaction():
-            post = db.session.get(Post, post_id, with_for_update=True, populate_existing=True)
+            post = db.session.get(
+                Post, post_id, with_for_update={"of": Post}, populate_existing=True
+            )
             if post is None:
                 raise LookupError(post_id)
             if check is not None:

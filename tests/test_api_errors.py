@@ -173,3 +173,16 @@ def test_an_unexpected_error_is_a_500_problem_revealing_nothing(app: Flask, api:
     response = api.post("/posts", json={**GOOD, "tags": ["boom"]})
     problem = assert_problem(response, 500, "internal_server_error")
     assert "post_tags" not in problem["detail"]
+
+
+@pytest.mark.parametrize("path", ["/posts/0", "/posts/2147483648", "/posts/6227020801"])
+def test_ids_beyond_the_database_range_are_404(api: Api, path: str) -> None:
+    assert_problem(api.get(path), 404, "not_found")
+    assert_problem(api.patch(path, json={"title": "x"}), 404, "not_found")
+
+
+def test_a_cursor_beyond_the_id_range_is_refused(api: Api) -> None:
+    import base64
+
+    cursor = base64.urlsafe_b64encode(b"p9999999999").decode().rstrip("=")
+    assert_problem(api.get(f"/posts?cursor={cursor}"), 422, "validation_failed")
