@@ -55,5 +55,9 @@ test: import-posts lint services
 bench: $(VENV)/.installed
 	$(BIN)/python bench/pages.py
 
+.PHONY: bench-publish
+bench-publish: $(VENV)/.installed
+	$(BIN)/python bench/publish.py
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
