@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
-import time
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_limiter import RateLimitExceeded
-from limits import parse
 
 from . import errors, idempotency, openapi, posts
-from .auth import current_author, current_token, limit_keys, require_scope, require_token
-from .extensions import limiter
+from .auth import (
+    add_rate_limit_headers,
+    current_author,
+    current_token,
+    quota,
+    reads,
+    require_scope,
+    require_token,
+    writes,
+)
 from .models import Post
 from .openapi import JSON, MERGE_PATCH, operation
 from .schemas import (
+    MAX_ID,
     CreateQuery,
     ListQuery,
     MeOut,
@@ -30,6 +35,9 @@ from .schemas import (
     PreviewOut,
     Problem,
     TagList,
+    decode_cursor,
+    encode_cursor,
+    me_out,
     post_errors,
     post_out,
     preview_out,
@@ -39,20 +47,7 @@ from .web import absolute_url
 bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"
 KEY_RE = re.compile(openapi.IDEMPOTENCY_KEY)
-CURSOR_RE = re.compile(r"^p(\d{1,10})$")
 POST_ID = "<int:post_id>"
-
-
-def _token_key() -> str:
-    return f"token:{g.token.id}"
-
-
-writes = limiter.shared_limit(
-    lambda: current_app.config["API_WRITE_LIMIT"], scope="writes", key_func=_token_key
-)
-reads = limiter.shared_limit(
-    lambda: current_app.config["API_READ_LIMIT"], scope="reads", key_func=_token_key
-)
 
 
 @bp.before_request
@@ -64,14 +59,7 @@ def refuse_large_bodies() -> None:
 @bp.after_request
 def rate_limit_headers(response: Response) -> Response:
     """Tell the client its quota (IETF RateLimit draft) and keep private data out of caches."""
-    current = limiter.current_limit
-    if current is not None:
-        name, left = current.request_args[-1], max(0, current.reset_at - int(time.time()))
-        policy = f'"{name}";q={current.limit.amount};w={current.limit.get_expiry()}'
-        response.headers["RateLimit-Policy"] = policy
-        response.headers["RateLimit"] = f'"{name}";r={current.remaining};t={left}'
-        if response.status_code == 429:
-            response.headers["Retry-After"] = str(max(1, left))
+    add_rate_limit_headers(response)
     if request.path.startswith(PREFIX):
         response.cache_control.no_store = True
     return response
@@ -117,24 +105,29 @@ def create_post(body: PostCreate, query: CreateQuery) -> Response:
     values.setdefault("lang", current_app.config["LANGUAGE"])
     if key is None:
         return _create(values, None)
-    payload = body.model_dump(mode="json", exclude_unset=True)
-    print_ = idempotency.fingerprint("POST", request.path, payload)
-    keep = timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
-    claim = idempotency.claim(current_token().id, key, print_, keep)
+    claim = _claim(key, body.model_dump(mode="json", exclude_unset=True))
     if claim.outcome == "replay":
         headers = {**claim.headers, "Idempotent-Replayed": "true"}
         return Response(claim.body, claim.status_code, headers, mimetype=JSON)
+    try:
+        return _create(values, claim)
+    except BaseException:
+        idempotency.release(claim)
+        raise
+
+
+def _claim(key: str, payload: dict[str, Any]) -> idempotency.Claim:
+    """Claim the key for this request: a replay, or a 409/422 as the draft prescribes."""
+    print_ = idempotency.fingerprint("POST", request.path, payload)
+    keep = timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
+    claim = idempotency.claim(current_token().id, key, print_, keep)
     if claim.outcome == "in_progress":
         detail = "a request with this Idempotency-Key is still running; retry shortly"
         raise Problem(409, "idempotency_key_in_use", detail, headers={"Retry-After": "1"})
     if claim.outcome == "mismatch":
         detail = "this Idempotency-Key was used with a different body; use a new key"
         raise Problem(422, "idempotency_key_reused", detail)
-    try:
-        return _create(values, claim)
-    except BaseException:
-        idempotency.release(claim)
-        raise
+    return claim
 
 
 def _create(values: dict[str, Any], claim: idempotency.Claim | None) -> Response:
@@ -184,31 +177,18 @@ def _preview(values: dict[str, Any]) -> Response:
 @reads
 @operation("List the author's posts, newest first", response=PostPage, query=ListQuery)
 def list_posts(query: ListQuery) -> Response:
-    before = _decode_cursor(query.cursor) if query.cursor else None
+    before = decode_cursor(query.cursor) if query.cursor else None
     found = posts.author_posts(
         current_author().id, query.status, query.tag, before, query.limit + 1
     )
     items, more = found[: query.limit], len(found) > query.limit
-    cursor = f"p{items[-1].id}" if more else None
-    cursor = base64.urlsafe_b64encode(cursor.encode()).decode().rstrip("=") if cursor else None
+    cursor = encode_cursor(items[-1].id) if more else None
     page = PostPage(items=[_post_out(post) for post in items], next_cursor=cursor)
     response = Response(page.model_dump_json(), 200, mimetype=JSON)
     if cursor:
         args = {**request.args.to_dict(), "cursor": cursor}
         response.headers["Link"] = f'<{absolute_url("api.list_posts", **args)}>; rel="next"'
     return response
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    match = CURSOR_RE.match(text)
-    if not match or int(match.group(1)) > openapi.MAX_ID:
-        error = {"field": "cursor", "message": "not a cursor this API gave out"}
-        raise Problem(422, "validation_failed", "cursor: not a cursor this API gave out", [error])
-    return int(match.group(1))
 
 
 @bp.get(f"{PREFIX}/posts/{POST_ID}")
@@ -281,33 +261,15 @@ def list_tags() -> Response:
 @reads
 @operation("Say who the token acts as, its scopes and its rate limits", response=MeOut)
 def me() -> Response:
-    token, author = current_token(), current_author()
-    me = {
-        "author": {f: getattr(author, f) for f in ("slug", "name", "model", "operator")},
-        "token": {
-            "id": token.id,
-            "name": token.name,
-            "scopes": token.scopes.split(),
-            "created_at": token.created_at,
-            "expires_at": token.expires_at,
-            "last_used_at": token.last_used_at,
-        },
-        "limits": {name: _quota(name) for name in ("writes", "reads")},
-    }
-    return Response(MeOut.model_validate(me).model_dump_json(), 200, mimetype=JSON)
-
-
-def _quota(name: str) -> dict[str, int]:
-    item = parse(current_app.config[f"API_{name[:-1].upper()}_LIMIT"])
-    _, remaining = limiter.limiter.get_window_stats(item, *limit_keys(_token_key(), name))
-    return {"limit": item.amount, "window_seconds": item.get_expiry(), "remaining": remaining}
+    quotas = {name: quota(name) for name in ("writes", "reads")}
+    return Response(me_out(current_token(), quotas).model_dump_json(), 200, mimetype=JSON)
 
 
 # ---------------------------------------------------------------- helpers
 
 
 def _own_post(post_id: int) -> Post:
-    post = posts.post_by_id(post_id) if post_id <= openapi.MAX_ID else None
+    post = posts.post_by_id(post_id) if post_id <= MAX_ID else None
     if post is None:
         raise Problem(404, "not_found", f"there is no post {post_id}")
     if post.author_id != current_author().id:

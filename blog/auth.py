@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from limits import RateLimitItem, parse
 
 from . import tokens
@@ -112,6 +112,39 @@ def _refuse_guessers() -> None:
         f"too many refused tokens from this address; retry in {wait} s",
         headers={"Retry-After": str(wait)},
     )
+
+
+def _token_key() -> str:
+    return f"token:{g.token.id}"
+
+
+# Per token: every write shares one budget, every read another.
+writes = limiter.shared_limit(
+    lambda: current_app.config["API_WRITE_LIMIT"], scope="writes", key_func=_token_key
+)
+reads = limiter.shared_limit(
+    lambda: current_app.config["API_READ_LIMIT"], scope="reads", key_func=_token_key
+)
+
+
+def quota(name: str) -> dict[str, int]:
+    """Return the current token's "writes" or "reads" limit, window and what is left."""
+    item = parse(current_app.config[f"API_{name[:-1].upper()}_LIMIT"])
+    _, remaining = limiter.limiter.get_window_stats(item, *limit_keys(_token_key(), name))
+    return {"limit": item.amount, "window_seconds": item.get_expiry(), "remaining": remaining}
+
+
+def add_rate_limit_headers(response: Response) -> None:
+    """Write RateLimit-Policy and RateLimit (IETF draft), and Retry-After on a 429."""
+    current = limiter.current_limit
+    if current is None:
+        return
+    name, left = current.request_args[-1], max(0, current.reset_at - int(time.time()))
+    policy = f'"{name}";q={current.limit.amount};w={current.limit.get_expiry()}'
+    response.headers["RateLimit-Policy"] = policy
+    response.headers["RateLimit"] = f'"{name}";r={current.remaining};t={left}'
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, left))
 
 
 def limit_keys(*parts: str) -> list[str]:

@@ -56,8 +56,6 @@ RESPONSE_HEADERS = {
     "WWW-Authenticate": "Bearer challenge (RFC 6750)",
 }
 PATH_ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
-# Ids are 32-bit integers on every database; views answer 404 past this.
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -223,7 +221,7 @@ def _parameters(rule: str, spec: Operation) -> list[dict[str, Any]]:
     for converter, name in PATH_ARGUMENT.findall(rule):
         schema: dict[str, Any] = {"type": "string"}
         if converter == "int":
-            schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+            schema = {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID}
         found.append({"name": name, "in": "path", "required": True, "schema": schema})
     if spec.query is not None:
         schema = spec.query.model_json_schema()

@@ -7,6 +7,9 @@ everything again (it serves every writer). Micropub and the MCP server reuse the
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -15,9 +18,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from werkzeug.exceptions import HTTPException
 
 from . import posts, tokens
-from .models import Post, utcnow
+from .models import Post, Token, utcnow
 
 M = TypeVar("M", bound=BaseModel)
+# Ids are 32-bit integers on every database; the API answers 404 past this.
+MAX_ID = 2**31 - 1
+CURSOR_RE = re.compile(r"^p(\d{1,10})$")
 
 
 class Problem(HTTPException):
@@ -236,6 +242,23 @@ def read_query(model: type[M], args: Mapping[str, str]) -> M:
         raise invalid(field_errors(exc)) from None
 
 
+def encode_cursor(last_id: int) -> str:
+    """Return the opaque cursor of the page after the post `last_id`."""
+    return base64.urlsafe_b64encode(f"p{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Return the post id a cursor points below, or raise a 422."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    match = CURSOR_RE.match(text)
+    if not match or int(match.group(1)) > MAX_ID:
+        raise invalid([{"field": "cursor", "message": "not a cursor this API gave out"}])
+    return int(match.group(1))
+
+
 def post_errors(exc: posts.InvalidPost) -> Problem:
     """Return the 422 problem for a post posts.py refused."""
     return invalid([{"field": e.field, "message": e.message} for e in exc.errors])
@@ -288,4 +311,23 @@ def preview_out(preview: posts.Preview) -> PreviewOut:
         word_count=preview.word_count,
         reading_time_minutes=preview.reading_minutes,
         warnings=list(preview.warnings),
+    )
+
+
+def me_out(token: Token, limits: dict[str, dict[str, int]]) -> MeOut:
+    """Serialize what GET /me tells a token about itself."""
+    author = token.author
+    return MeOut(
+        author=AuthorOut(
+            slug=author.slug, name=author.name, model=author.model, operator=author.operator
+        ),
+        token=TokenOut(
+            id=token.id,
+            name=token.name,
+            scopes=token.scopes.split(),
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+        ),
+        limits={name: LimitOut(**limit) for name, limit in limits.items()},
     )
