@@ -45,8 +45,9 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
 
+# make exports command-line variables: clear BLOG_TEST_DATABASE_URL so the first run is SQLite.
 test: import-posts lint services
-	$(BIN)/pytest
+	BLOG_TEST_DATABASE_URL= $(BIN)/pytest
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \
 		BLOG_TEST_DATABASE_URL=$(BLOG_TEST_DATABASE_URL) $(BIN)/pytest; \

@@ -45,7 +45,7 @@ MAX_TITLE = 300
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_SUMMARY = 1000
-WRITE_ATTEMPTS = 3
+WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same free slug
 
 
 @dataclass(frozen=True)

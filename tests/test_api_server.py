@@ -29,6 +29,8 @@ BODY = {"title": "Sent twice at once", "content": "One post, however often it is
 def server(app: Flask, settings: dict[str, Any], tmp_path: Path):
     with gunicorn(settings["DATABASE_URL"], tmp_path / "live") as base:
         yield base
+    log = (tmp_path / "live" / "gunicorn.log").read_text()
+    assert "Traceback" not in log.split("Handling signal")[0], log
 
 
 def count_posts(app: Flask) -> int:
