@@ -2,7 +2,8 @@
 
 The same pydantic models validate requests and are written into /openapi.json, so the
 document and the validation cannot drift. Their limits come from posts.py, which checks
-everything again (it serves every writer). Micropub and the MCP server reuse them.
+everything again (it serves every writer). Micropub can reuse them in-process; the MCP
+server, a separate program, reads them from /openapi.json.
 """
 
 from __future__ import annotations
