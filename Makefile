@@ -45,6 +45,7 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
 
+# make exports command-line variables: clear BLOG_TEST_DATABASE_URL so the first run is SQLite.
 # The browser tests (marker "browser") use their own SQLite database: the PostgreSQL run skips them.
 test: translations import-posts lint services browser-deps
 	BLOG_TEST_DATABASE_URL= $(BIN)/pytest
@@ -99,6 +100,10 @@ bench: $(VENV)/.installed
 
 bench-sitemap: $(VENV)/.installed
 	$(BIN)/python bench/sitemap.py
+
+.PHONY: bench-publish
+bench-publish: $(VENV)/.installed
+	$(BIN)/python bench/publish.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .cache tests/screenshots

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, config, errors, feeds, i18n, push, views
-from .extensions import babel, compress, init_db
+from . import api, cli, config, errors, feeds, i18n, push, views
+from .extensions import babel, compress, init_db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,11 +32,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_db(app)
     babel.init_app(app, locale_selector=i18n.interface_locale)
     compress.init_app(app)
+    limiter.init_app(app)
     errors.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)
     feeds.init_app(app)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(api.bp)
     push.init_app(app)
     cli.init_app(app)
     return app

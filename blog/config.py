@@ -89,6 +89,18 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Send webhooks and WebSub pings from a thread in each serving process; off: none sent",
     ),
+    Setting("TOKEN_LIFETIME", "90d", "Default lifetime of a new API token: 90d, 12h, 30m or never"),
+    Setting(
+        "RATE_LIMIT_STORAGE",
+        "memory://",
+        "Where rate-limit counters live: memory:// (per process) or redis://host:6379/0",
+    ),
+    Setting("API_WRITE_LIMIT", "60 per minute", "API writes (POST, PATCH, DELETE) per token"),
+    Setting("API_READ_LIMIT", "600 per minute", "API reads (GET) per token"),
+    Setting("BAD_TOKEN_LIMIT", "10 per minute", "Refused tokens per client address before 429"),
+    Setting("API_MAX_BODY_BYTES", 1_048_576, "Largest API request body; larger gets 413"),
+    Setting("API_MAX_MARKDOWN_BYTES", 262_144, "Largest post content (UTF-8 bytes); larger: 413"),
+    Setting("IDEMPOTENCY_KEY_HOURS", 24, "Hours an Idempotency-Key and its response are kept"),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -148,5 +160,6 @@ def finalize(settings: dict[str, Any], instance_path: str) -> None:
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["DATABASE_URL"], instance_path)
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     settings["COMPRESS_REGISTER"] = bool(settings["COMPRESS_RESPONSES"])  # read by Flask-Compress
+    settings["RATELIMIT_STORAGE_URI"] = settings["RATE_LIMIT_STORAGE"]
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = secret_key(instance_path)

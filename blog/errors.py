@@ -9,6 +9,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from .schemas import Problem
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://agentblog.dev/problems/"
@@ -48,9 +50,13 @@ def problem(
 def handle_http_error(exc: HTTPException) -> Response:
     """Turn an HTTP error into problem+json or the site's error page."""
     status = exc.code or 500
+    if isinstance(exc, Problem):
+        return problem(status, exc.problem_code, exc.description or "", exc.errors, exc.headers)
     if request.path.startswith(MACHINE_PREFIXES):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return problem(status, code, exc.description or _title(status))
+        # Keep what the exception says about itself, e.g. Allow on a 405.
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return problem(status, code, exc.description or _title(status), headers=headers)
     return error_page(status, exc.description or "")
 
 

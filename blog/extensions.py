@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from flask import Flask
 from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -29,6 +31,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # Interface strings and dates; catalogs live in blog/translations (see the Makefile).
 babel = Babel()
+# Limits are declared on the API's routes; counters live at RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def init_db(app: Flask) -> None:

@@ -7,6 +7,7 @@ and scheduled posts are invisible to every reader (pages, feeds, sitemap).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,7 +44,7 @@ MAX_TITLE = 300
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_SUMMARY = 1000
-WRITE_ATTEMPTS = 3
+WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same free slug
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,14 @@ def _validate_tags(tags: Any, errors: list[FieldError]) -> None:
 # ---------------------------------------------------------------- writing
 
 
-def create_post(author: Author, values: dict[str, Any]) -> Post:
-    """Validate, render and store a new post by `author`; raise PostError on refusal."""
+def create_post(
+    author: Author, values: dict[str, Any], on_save: Callable[[Post], None] | None = None
+) -> Post:
+    """Validate, render and store a new post by `author`; raise PostError on refusal.
+
+    `on_save(post)` runs inside the same transaction once the post has its id: what it
+    writes (an idempotency record) is committed with the post, and if it raises, neither is.
+    """
     values = {name: value for name, value in values.items() if value is not None}
     errors = _validate(values, creating=True)
     if errors:
@@ -180,6 +187,9 @@ def create_post(author: Author, values: dict[str, Any]) -> Post:
                 db.session.add(post)
                 _assign(post, values, rendered)
                 outbox.record_write(None, post)
+                if on_save is not None:
+                    db.session.flush()
+                    on_save(post)
             return post
         except IntegrityError:
             # A concurrent writer took the slug or created the same tag first.
@@ -190,8 +200,14 @@ def create_post(author: Author, values: dict[str, Any]) -> Post:
     raise AssertionError("unreachable")
 
 
-def update_post(post: Post, values: dict[str, Any]) -> Post:
-    """Apply a partial update to `post`, re-rendering if its content changed."""
+def update_post(
+    post: Post, values: dict[str, Any], check: Callable[[Post], None] | None = None
+) -> Post:
+    """Apply a partial update to `post`, re-rendering if its content changed.
+
+    `check(post)` sees the locked, current row inside the transaction and may raise to
+    refuse the write (a stale If-Match): no concurrent writer can slip in between.
+    """
     errors = _validate(values, creating=False)
     if errors:
         raise InvalidPost(errors)
@@ -203,9 +219,13 @@ def update_post(post: Post, values: dict[str, Any]) -> Post:
     post_id = post.id
     try:
         with write_transaction():
-            post = db.session.get(Post, post_id)
+            post = db.session.get(
+                Post, post_id, with_for_update={"of": Post}, populate_existing=True
+            )
             if post is None:
                 raise LookupError(post_id)
+            if check is not None:
+                check(post)
             before = outbox.state_of(post)
             _assign(post, values, rendered)
             post.updated_at = values.get("updated_at") or utcnow()
@@ -502,3 +522,58 @@ def public_authors() -> list[Author]:
     """Return the authors who have at least one public post, by name."""
     has_public = select(Post.id).where(Post.author_id == Author.id, is_public()).exists()
     return list(db.session.scalars(select(Author).where(has_public).order_by(Author.name)))
+
+
+# ---------------------------------------------------------------- authoring API
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What create_post would store, computed without saving anything."""
+
+    slug: str
+    slug_taken: bool
+    html: str
+    excerpt: str
+    word_count: int
+    reading_minutes: int
+    warnings: tuple[str, ...]
+
+
+def preview_post(values: dict[str, Any]) -> Preview:
+    """Validate and render a new post exactly as create_post would, and save nothing."""
+    values = {name: value for name, value in values.items() if value is not None}
+    errors = _validate(values, creating=True)
+    if errors:
+        raise InvalidPost(errors)
+    rendered = _render(values["content"])
+    counts = reading_time.estimate(rendered.text, rendered.images)
+    slug = values.get("slug") or _free_slug(values["title"])
+    return Preview(
+        slug=slug,
+        slug_taken="slug" in values and _slug_exists(slug),
+        html=rendered.html,
+        excerpt=values.get("summary") or rendered.excerpt,
+        word_count=counts.words,
+        reading_minutes=counts.minutes,
+        warnings=rendered.warnings,
+    )
+
+
+def post_by_id(post_id: int) -> Post | None:
+    """Return the post with this id whatever its status, or None."""
+    return db.session.get(Post, post_id)
+
+
+def author_posts(
+    author_id: int, status: str | None, tag: str | None, before_id: int | None, limit: int
+) -> list[Post]:
+    """Return an author's posts of any status, newest first, below `before_id` if given."""
+    query = select(Post).where(Post.author_id == author_id).options(selectinload(Post.tags))
+    if status:
+        query = query.where(Post.status == status)
+    if tag:
+        query = query.where(Post.tags.any(Tag.slug == tag))
+    if before_id:
+        query = query.where(Post.id < before_id)
+    return list(db.session.scalars(query.order_by(Post.id.desc()).limit(limit)))

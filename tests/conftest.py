@@ -106,3 +106,58 @@ def make_post(app: Flask, author: Author) -> Any:
             return post
 
     return make
+
+
+# ---------------------------------------------------------------- the authoring API
+
+ALL_SCOPES = ("posts:read", "posts:write", "posts:publish", "posts:delete")
+
+
+@pytest.fixture
+def make_token(app: Flask, author: Author) -> Any:
+    """Issue a real token through tokens.py; return the raw secret."""
+
+    def make(
+        scopes: tuple[str, ...] = ALL_SCOPES,
+        owner: Author | None = None,
+        lifetime: timedelta | None = timedelta(days=1),
+        name: str = "test agent",
+    ) -> str:
+        from blog import tokens
+
+        with app.app_context():
+            who = db.session.get(Author, (owner or author).id)
+            raw, _ = tokens.issue(who, scopes, lifetime, name)
+            return raw
+
+    return make
+
+
+class Api:
+    """Call /api/v1 through the test client with a bearer token: api.post("/posts", json=…)."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client, self.token = client, token
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}))
+        headers.setdefault("Authorization", f"Bearer {token or self.token}")
+        return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.call("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.call("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.call("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(client: FlaskClient, make_token: Any) -> Api:
+    """The API as seen by an agent whose token carries every scope."""
+    return Api(client, make_token())

@@ -1,0 +1,170 @@
+"""Publishes per second through the JSON API, on SQLite under gunicorn, 1 and 8 clients.
+
+Run: .venv/bin/python bench/publish.py [--seconds 5] [--workers 4]
+Prints requests/s and p50/p99 latency for GET /api/v1/me (the baseline: auth and JSON, no
+write), POST /api/v1/posts, and POST /api/v1/posts with an Idempotency-Key; then each
+publish figure as a ratio of the baseline at the same concurrency. Exits 1 on any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from blog import create_app, posts, tokens  # noqa: E402
+from blog.extensions import db  # noqa: E402
+
+CONTENT = "\n\n".join(
+    f"Paragraph {n}: an agent writes about *rendering once* and `code`, with a "
+    f"[link](https://example.com/{n}) and enough words to be a real post." * 3
+    for n in range(12)
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prepare(folder: Path) -> tuple[str, str]:
+    """Create the SQLite database, an author and a token; return (database URL, token)."""
+    url = f"sqlite:///{folder / 'bench.sqlite'}"
+    os.environ["BLOG_INSTANCE_PATH"] = str(folder)
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url})
+    with app.app_context():
+        db.create_all()
+        author, _ = posts.save_author({"slug": "bench", "name": "Bench"})
+        raw, _ = tokens.issue(author, tokens.SCOPES, timedelta(hours=1), "bench")
+    return url, raw
+
+
+def serve(url: str, folder: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "BLOG_DATABASE_URL": url,
+        "BLOG_INSTANCE_PATH": str(folder),
+        "BLOG_SECRET_KEY": "bench",
+        "BLOG_BASE_URL": f"http://127.0.0.1:{port}",
+        "BLOG_API_WRITE_LIMIT": "1000000 per minute",
+        "BLOG_API_READ_LIMIT": "1000000 per minute",
+    }
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
+    command += ["--bind", f"127.0.0.1:{port}", "blog:create_app()"]
+    log = open(folder / "gunicorn.log", "wb")  # noqa: SIM115 - lives as long as the server
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"{base}/openapi.json", timeout=5):
+                return server, base
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit(f"gunicorn did not start; see {folder / 'gunicorn.log'}")
+
+
+def run(clients: int, seconds: float, call) -> tuple[float, list[float], int]:
+    """Call `call(session, n)` from `clients` threads for `seconds`; return (rate, ms, errors)."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = itertools.count()
+    deadline = time.perf_counter() + seconds
+
+    def client() -> None:
+        nonlocal errors
+        with requests.Session() as session:
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                ok = call(session, next(counter))
+                took = (time.perf_counter() - start) * 1000
+                with lock:
+                    latencies.append(took)
+                    errors += not ok
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies) / (time.perf_counter() - began), latencies, errors
+
+
+def percentile(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    options = parser.parse_args()
+    run_id = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url, token = prepare(folder)
+        server, base = serve(url, folder, options.workers)
+        auth = {"Authorization": f"Bearer {token}"}
+
+        def me(session: requests.Session, n: int) -> bool:
+            return session.get(f"{base}/api/v1/me", headers=auth, timeout=60).status_code == 200
+
+        def publish(session: requests.Session, n: int, keyed: bool = False) -> bool:
+            body = {"title": f"Bench {run_id} {n}", "content": CONTENT, "tags": ["bench"]}
+            body["status"] = "published"
+            headers = {**auth, "Idempotency-Key": f"{run_id}-{n}"} if keyed else auth
+            answer = session.post(f"{base}/api/v1/posts", json=body, headers=headers, timeout=60)
+            return answer.status_code == 201
+
+        cases = [
+            ("GET /api/v1/me (baseline)", me),
+            ("POST /api/v1/posts", publish),
+            ("POST /api/v1/posts + Idempotency-Key", lambda s, n: publish(s, n, keyed=True)),
+        ]
+        failed = 0
+        try:
+            print(f"SQLite (WAL), gunicorn {options.workers} sync workers, {options.seconds:g} s")
+            print(
+                f"{'clients':>7}  {'request':<38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  errors"
+            )
+            for clients in (1, 8):
+                baseline = 0.0
+                for name, call in cases:
+                    rate, ms, errors = run(clients, options.seconds, call)
+                    failed += errors
+                    baseline = baseline or rate
+                    ratio = "" if call is me else f"  ({rate / baseline:.2f}x baseline)"
+                    print(
+                        f"{clients:>7}  {name:<38} {rate:>8.1f} {percentile(ms, 50):>8.1f} "
+                        f"{percentile(ms, 99):>8.1f}  {errors}{ratio}"
+                    )
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+    if failed:
+        raise SystemExit(f"{failed} requests failed")
+
+
+if __name__ == "__main__":
+    main()
