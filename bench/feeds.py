@@ -63,7 +63,7 @@ def environment(workdir: Path) -> dict[str, str]:
 def seed(env: dict[str, str]) -> float:
     """Create the posts; return the milliseconds one uncached build of /feed.xml takes."""
     os.environ.update({k: v for k, v in env.items() if k.startswith("BLOG_")})
-    from blog import create_app, feeds, posts
+    from blog import create_app, feeds, posts, queries
     from blog.extensions import db
 
     app = create_app()
@@ -76,7 +76,7 @@ def seed(env: dict[str, str]) -> float:
             values.update(tags=["bench", f"t{n % 5}"], published_at=start + timedelta(days=n))
             posts.create_post(author, values)
     with app.test_request_context("/feed.xml"):
-        found = posts.recent_posts(20)
+        found = queries.recent_posts(20)
         started = time.perf_counter()
         rounds = 10
         for _ in range(rounds):

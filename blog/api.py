@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_limiter import RateLimitExceeded
 
-from . import errors, idempotency, openapi, posts
+from . import errors, idempotency, openapi, posts, queries
 from .auth import (
     add_rate_limit_headers,
     current_author,
@@ -178,7 +178,7 @@ def _preview(values: dict[str, Any]) -> Response:
 @operation("List the author's posts, newest first", response=PostPage, query=ListQuery)
 def list_posts(query: ListQuery) -> Response:
     before = decode_cursor(query.cursor) if query.cursor else None
-    found = posts.author_posts(
+    found = queries.author_posts(
         current_author().id, query.status, query.tag, before, query.limit + 1
     )
     items, more = found[: query.limit], len(found) > query.limit
@@ -252,7 +252,7 @@ def delete_post(post_id: int) -> Response:
 @reads
 @operation("List the tags of public posts with their counts", response=TagList)
 def list_tags() -> Response:
-    items = [{"slug": t.slug, "name": t.name, "count": n} for t, n in posts.tags_with_counts()]
+    items = [{"slug": t.slug, "name": t.name, "count": n} for t, n in queries.tags_with_counts()]
     return Response(TagList(items=items).model_dump_json(), 200, mimetype=JSON)  # type: ignore[arg-type]
 
 
@@ -269,7 +269,7 @@ def me() -> Response:
 
 
 def _own_post(post_id: int) -> Post:
-    post = posts.post_by_id(post_id) if post_id <= MAX_ID else None
+    post = queries.post_by_id(post_id) if post_id <= MAX_ID else None
     if post is None:
         raise Problem(404, "not_found", f"there is no post {post_id}")
     if post.author_id != current_author().id:

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from . import documents, outbox, posts, push, tokens, web
+from . import documents, outbox, posts, push, queries, tokens, web
 from .extensions import db, write_transaction
 from .frontmatter import FrontMatterError, parse_authors, parse_post
 from .models import Author, Post
@@ -237,7 +237,7 @@ def token_group() -> None:
 @click.option("--name", default="", help='What it is for, e.g. "laptop agent".')
 def token_create_command(author: str, scopes: str, expires: str | None, name: str) -> None:
     """Create a token and print it once (only its hash is kept)."""
-    found = posts.get_author(author)
+    found = queries.get_author(author)
     if found is None:
         raise click.UsageError(f"no author '{author}': create it with create-author first")
     errors: list[posts.FieldError] = []

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select
 
 from .extensions import db
 from .models import Author, Post, Tag, post_tags
-from .posts import is_public
+from .queries import is_public
 
 
 @dataclass(frozen=True)

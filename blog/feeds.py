@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 from cachetools import LRUCache
 from flask import Blueprint, Flask, Response, current_app, g
 
-from . import errors, feedformats, posts, web
+from . import errors, feedformats, queries, web
 from .feedformats import Channel, Item
 from .models import Post, Tag
 
@@ -95,7 +95,7 @@ def tag_json(slug: str) -> Response:
 
 def serve(kind: str, tag_slug: str | None = None) -> Response:
     """Answer with the feed of this kind (and tag) from the cache, building it on a miss."""
-    tag = posts.get_tag(tag_slug) if tag_slug is not None else None
+    tag = queries.get_tag(tag_slug) if tag_slug is not None else None
     body = None if tag_slug is not None and tag is None else cached_body(kind, tag)
     if body is None:
         return not_found(kind, f"There is no tag '{tag_slug}' with public posts.")
@@ -131,7 +131,7 @@ def cached_body(kind: str, tag: Tag | None) -> bytes | None:
     cache: _Cache = current_app.extensions["feeds"]
     body = cache.get(key)
     if body is None:
-        items = posts.recent_posts(int(current_app.config["FEED_ITEMS"]), tag)
+        items = queries.recent_posts(int(current_app.config["FEED_ITEMS"]), tag)
         if tag is not None and not items:
             return None
         body = build(kind, tag, items, version[1])

@@ -1,8 +1,4 @@
-"""The only writer of posts, and the public queries every reader shares.
-
-A post is *public* when it is published and its publication time has come; drafts
-and scheduled posts are invisible to every reader (pages, feeds, sitemap).
-"""
+"""The only writer of posts: validation, rendering at save time, tags, slugs, import."""
 
 from __future__ import annotations
 
@@ -13,14 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, selectinload
 
 from . import disclosure, language, markup, outbox, reading_time
 from .extensions import db, write_transaction
 from .frontmatter import PostFile
-from .models import Author, Post, Tag, post_tags, utcnow
+from .models import Author, Post, Tag, utcnow
+from .queries import get_post
 
 STATUSES = ("draft", "published")
 DISCLOSURES = tuple(disclosure.LEVELS)  # ai-generated (the default), ai-assisted, human
@@ -74,22 +70,6 @@ class SlugTaken(PostError):
     def __init__(self, slug: str) -> None:
         super().__init__(f"another post already uses the slug '{slug}'")
         self.slug = slug
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Post]
-    number: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 # ---------------------------------------------------------------- validation
@@ -410,120 +390,6 @@ def save_author(fields: dict[str, Any]) -> tuple[Author, bool]:
     return author, changed
 
 
-def get_author(slug: str) -> Author | None:
-    """Return the author with this slug, or None."""
-    return db.session.scalar(select(Author).where(Author.slug == slug))
-
-
-def get_post(slug: str) -> Post | None:
-    """Return the post with this slug whatever its status, or None."""
-    return db.session.scalar(select(Post).where(Post.slug == slug))
-
-
-# ---------------------------------------------------------------- public queries
-
-
-def is_public(now: datetime | None = None) -> ColumnElement[bool]:
-    """Return the one definition of public: published, and its time has come."""
-    return and_(Post.status == "published", Post.published_at <= (now or utcnow()))
-
-
-NEWEST_FIRST = (Post.published_at.desc(), Post.id.desc())
-LISTING_OPTIONS = (defer(Post.source), defer(Post.html), selectinload(Post.tags))
-
-
-def _paginate(where: list[Any], order: tuple[Any, ...], number: int, per_page: int) -> Page | None:
-    total = db.session.scalar(select(func.count(Post.id)).where(*where)) or 0
-    page = Page([], number, per_page, total)
-    if number < 1 or number > page.pages:
-        return None
-    # Ids first: that query is answered from an index; then only a page of rows is read.
-    ids_query = select(Post.id).where(*where).order_by(*order)
-    ids = list(db.session.scalars(ids_query.limit(per_page).offset((number - 1) * per_page)))
-    rows = db.session.scalars(select(Post).where(Post.id.in_(ids)).options(*LISTING_OPTIONS))
-    by_id = {post.id: post for post in rows}
-    return Page([by_id[i] for i in ids], number, per_page, total)
-
-
-def home_page(number: int, per_page: int) -> Page | None:
-    """Return page `number` of public posts, featured first, then newest; None if past the end."""
-    return _paginate([is_public()], (Post.featured.desc(), *NEWEST_FIRST), number, per_page)
-
-
-def recent_posts(limit: int, tag: Tag | None = None, with_html: bool = True) -> list[Post]:
-    """Return the newest public posts, optionally with one tag, with their HTML and source."""
-    options = (selectinload(Post.tags),) if with_html else LISTING_OPTIONS
-    query = select(Post).where(is_public()).options(*options)
-    if tag is not None:
-        query = query.where(Post.tags.any(Tag.id == tag.id))
-    return list(db.session.scalars(query.order_by(*NEWEST_FIRST).limit(limit)).all())
-
-
-def public_post(slug: str) -> Post | None:
-    """Return the public post with this slug, or None."""
-    query = select(Post).where(Post.slug == slug, is_public()).options(selectinload(Post.tags))
-    return db.session.scalar(query)
-
-
-def tag_page(tag: Tag, number: int, per_page: int) -> Page | None:
-    """Return page `number` of a tag's public posts, newest first."""
-    where = [is_public(), Post.tags.any(Tag.id == tag.id)]
-    return _paginate(where, NEWEST_FIRST, number, per_page)
-
-
-def author_page(author: Author, number: int, per_page: int) -> Page | None:
-    """Return page `number` of an author's public posts, newest first."""
-    return _paginate([is_public(), Post.author_id == author.id], NEWEST_FIRST, number, per_page)
-
-
-def get_tag(slug: str) -> Tag | None:
-    """Return the tag with this slug, or None."""
-    return db.session.scalar(select(Tag).where(Tag.slug == slug))
-
-
-def tags_with_counts() -> list[tuple[Tag, int]]:
-    """Return every tag that has public posts, with how many, by name."""
-    count = func.count(Post.id).label("n")
-    query = (
-        select(Tag, count)
-        .join(post_tags, post_tags.c.tag_id == Tag.id)
-        .join(Post, and_(Post.id == post_tags.c.post_id, is_public()))
-        .group_by(Tag.id)
-        .order_by(Tag.name)
-    )
-    return [(tag, n) for tag, n in db.session.execute(query).all()]
-
-
-def archive() -> list[tuple[datetime, list[Post]]]:
-    """Return every public post grouped by month (first of the month, UTC), newest first."""
-    query = select(Post).where(is_public()).order_by(*NEWEST_FIRST).options(*LISTING_OPTIONS)
-    months: list[tuple[datetime, list[Post]]] = []
-    for post in db.session.scalars(query):
-        month = post.published_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        if not months or months[-1][0] != month:
-            months.append((month, []))
-        months[-1][1].append(post)
-    return months
-
-
-def public_version() -> tuple[int, datetime | None]:
-    """Return (count, newest change) of what readers can see: a cheap validator for ETags."""
-    count, updated, published = db.session.execute(
-        select(func.count(Post.id), func.max(Post.updated_at), func.max(Post.published_at)).where(
-            is_public()
-        )
-    ).one()
-    author_updated = db.session.scalar(select(func.max(Author.updated_at)))
-    moments = [m for m in (updated, published, author_updated) if m is not None]
-    return count, max(moments) if moments else None
-
-
-def public_authors() -> list[Author]:
-    """Return the authors who have at least one public post, by name."""
-    has_public = select(Post.id).where(Post.author_id == Author.id, is_public()).exists()
-    return list(db.session.scalars(select(Author).where(has_public).order_by(Author.name)))
-
-
 # ---------------------------------------------------------------- authoring API
 
 
@@ -558,22 +424,3 @@ def preview_post(values: dict[str, Any]) -> Preview:
         reading_minutes=counts.minutes,
         warnings=rendered.warnings,
     )
-
-
-def post_by_id(post_id: int) -> Post | None:
-    """Return the post with this id whatever its status, or None."""
-    return db.session.get(Post, post_id)
-
-
-def author_posts(
-    author_id: int, status: str | None, tag: str | None, before_id: int | None, limit: int
-) -> list[Post]:
-    """Return an author's posts of any status, newest first, below `before_id` if given."""
-    query = select(Post).where(Post.author_id == author_id).options(selectinload(Post.tags))
-    if status:
-        query = query.where(Post.status == status)
-    if tag:
-        query = query.where(Post.tags.any(Tag.slug == tag))
-    if before_id:
-        query = query.where(Post.id < before_id)
-    return list(db.session.scalars(query.order_by(Post.id.desc()).limit(limit)))

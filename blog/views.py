@@ -28,7 +28,18 @@ from flask import (
 from jinja2 import StrictUndefined, make_logging_undefined
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import disclosure, discovery, documents, i18n, jsonld, language, markup, posts, sitemap, web
+from . import (
+    disclosure,
+    discovery,
+    documents,
+    i18n,
+    jsonld,
+    language,
+    markup,
+    queries,
+    sitemap,
+    web,
+)
 from .models import Post
 
 bp = Blueprint("site", __name__)
@@ -73,7 +84,7 @@ def _site() -> dict[str, Any]:
 def _site_authors() -> list[Any]:
     # The header is on the error pages too: a database fault must not take them down.
     try:
-        return posts.public_authors()
+        return queries.public_authors()
     except SQLAlchemyError:
         logging.getLogger(__name__).warning("could not list the authors for the header")
         return []
@@ -133,7 +144,7 @@ def page(number: int) -> Any:
 
 
 def _home(number: int) -> str:
-    found = posts.home_page(number, _per_page())
+    found = queries.home_page(number, _per_page())
     if found is None:
         abort(404)
     return render_template("index.html", page=found)
@@ -145,7 +156,7 @@ MARKDOWN_OR_HTML = ("text/html", "text/markdown")
 @bp.get("/posts/<slug>")
 @web.conditional(negotiate=MARKDOWN_OR_HTML)
 def post(slug: str) -> Any:
-    found = posts.public_post(slug)
+    found = queries.public_post(slug)
     if found is None:
         abort(404)
     if web.preferred(MARKDOWN_OR_HTML) == "text/markdown":
@@ -162,7 +173,7 @@ def post(slug: str) -> Any:
 @bp.get("/posts/<slug>.md")
 @web.conditional()
 def post_markdown(slug: str) -> Any:
-    found = posts.public_post(slug)
+    found = queries.public_post(slug)
     if found is None:
         abort(404)
     return _markdown(found)
@@ -178,8 +189,8 @@ def _markdown(post: Post) -> Response:
 @bp.get("/llms.txt")
 @web.conditional()
 def llms_txt() -> Any:
-    recent = posts.recent_posts(current_app.config["LLMS_POSTS"], with_html=False)
-    body = render_template("llms.txt", recent=recent, tags=posts.tags_with_counts())
+    recent = queries.recent_posts(current_app.config["LLMS_POSTS"], with_html=False)
+    body = render_template("llms.txt", recent=recent, tags=queries.tags_with_counts())
     return Response(body, mimetype="text/plain")
 
 
@@ -188,7 +199,7 @@ def llms_txt() -> Any:
 def llms_full_txt() -> Any:
     body = f"# {current_app.config['TITLE']}\n\n> {current_app.config['DESCRIPTION']}\n"
     size, cap = len(body.encode()), current_app.config["LLMS_FULL_MAX_BYTES"]
-    for post in posts.recent_posts(current_app.config["LLMS_POSTS"]):
+    for post in queries.recent_posts(current_app.config["LLMS_POSTS"]):
         part = "\n" + _markdown(post).get_data(as_text=True)
         size += len(part.encode())
         if size > cap:
@@ -200,15 +211,15 @@ def llms_full_txt() -> Any:
 @bp.get("/tags/")
 @web.conditional()
 def tags() -> Any:
-    return render_template("tags.html", tags=posts.tags_with_counts())
+    return render_template("tags.html", tags=queries.tags_with_counts())
 
 
 @bp.get("/tags/<slug>")
 @bp.get("/tags/<slug>/page/<int:number>")
 @web.conditional()
 def tag(slug: str, number: int = 1) -> Any:
-    found = posts.get_tag(slug)
-    page = posts.tag_page(found, number, _per_page()) if found else None
+    found = queries.get_tag(slug)
+    page = queries.tag_page(found, number, _per_page()) if found else None
     if page is None or page.total == 0:
         abort(404)
     return render_template("tag.html", tag=found, page=page)
@@ -218,8 +229,8 @@ def tag(slug: str, number: int = 1) -> Any:
 @bp.get("/authors/<slug>/page/<int:number>")
 @web.conditional()
 def author(slug: str, number: int = 1) -> Any:
-    found = posts.get_author(slug)
-    page = posts.author_page(found, number, _per_page()) if found else None
+    found = queries.get_author(slug)
+    page = queries.author_page(found, number, _per_page()) if found else None
     if page is None:
         abort(404)
     return render_template("author.html", author=found, page=page)
@@ -228,7 +239,7 @@ def author(slug: str, number: int = 1) -> Any:
 @bp.get("/archive")
 @web.conditional()
 def archive() -> Any:
-    return render_template("archive.html", months=posts.archive())
+    return render_template("archive.html", months=queries.archive())
 
 
 def _check_settings(app: Flask) -> None:

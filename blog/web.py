@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, current_app, g, make_response, request, url_for
 
-from . import posts
+from . import queries
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
@@ -61,7 +61,7 @@ def conditional(
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            count, newest = posts.public_version()
+            count, newest = queries.public_version()
             g.public_version = (count, newest)  # a view may key a cached body on it
             variant = preferred(negotiate) if negotiate else ""
             etag = make_etag(request.full_path, variant, count, newest)

@@ -8,7 +8,7 @@ from pathlib import Path
 import brotli
 from bs4 import BeautifulSoup
 
-from blog import posts
+from blog import posts, queries
 from blog.frontmatter import parse_post
 
 TYPICAL_POST = Path(__file__).resolve().parent / "site" / "typical-english.md"
@@ -19,7 +19,7 @@ def typical_post(app, author) -> str:
     """Store tests/site/typical-english.md and return its path."""
     post_file = parse_post(TYPICAL_POST.read_text(encoding="utf-8"), str(TYPICAL_POST))
     with app.app_context():
-        posts.import_post(post_file, posts.get_author(author.slug))
+        posts.import_post(post_file, queries.get_author(author.slug))
     return "/posts/" + post_file.fields["slug"]
 
 

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from blog import language, posts
+from blog import language, posts, queries
 from blog.extensions import db
 from blog.models import Post
 
@@ -195,9 +195,9 @@ def test_translation_of_in_front_matter_imports_in_any_file_order(app, runner, t
     again = runner.invoke(args=["import-posts", str(folder)])
     assert "0 created, 0 updated, 2 unchanged" in again.output
     with app.app_context():
-        zh, en = posts.get_post("zh"), posts.get_post("en")
+        zh, en = queries.get_post("zh"), queries.get_post("en")
         assert (zh.lang, zh.translation_of_id) == ("zh-Hans", en.id)
-        assert posts.get_author("a").provider == "Anthropic"
+        assert queries.get_author("a").provider == "Anthropic"
 
 
 # ---------------------------------------------------------------- catalogs

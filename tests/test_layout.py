@@ -25,6 +25,7 @@ LEVELS = {
     "schemas": 3.5,  # the API's shapes: below auth/errors/openapi, above posts/tokens
     "posts": 4,
     "tokens": 4,
+    "queries": 4.3,  # the public reads; posts (the writer) may ask them too
     "documents": 4,
     "idempotency": 4,
     "models": 5,

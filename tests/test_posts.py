@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from blog import posts
+from blog import posts, queries
 from blog.extensions import db
 from blog.models import Post, Tag
 
@@ -105,11 +105,11 @@ def test_drafts_and_future_posts_are_not_public(app: Flask, make_post) -> None:
     make_post(title="Draft", status="draft")
     make_post(title="Scheduled", published_at=datetime.now(UTC) + timedelta(hours=1))
     with app.app_context():
-        page = posts.home_page(1, 10)
+        page = queries.home_page(1, 10)
         assert [p.title for p in page.items] == ["Public"]
-        assert posts.public_post("draft") is None
-        assert posts.public_post("scheduled") is None
-        assert [p.title for _, month in posts.archive() for p in month] == ["Public"]
+        assert queries.public_post("draft") is None
+        assert queries.public_post("scheduled") is None
+        assert [p.title for _, month in queries.archive() for p in month] == ["Public"]
 
 
 def test_home_shows_featured_first_then_newest(app: Flask, make_post) -> None:
@@ -117,7 +117,7 @@ def test_home_shows_featured_first_then_newest(app: Flask, make_post) -> None:
     make_post(title="Newest", published_at=days_ago(1))
     make_post(title="Older", published_at=days_ago(5))
     with app.app_context():
-        titles = [p.title for p in posts.home_page(1, 10).items]
+        titles = [p.title for p in queries.home_page(1, 10).items]
     assert titles == ["Old featured", "Newest", "Older"]
 
 
@@ -126,7 +126,7 @@ def test_tag_counts_only_count_public_posts(app: Flask, make_post) -> None:
     make_post(tags=["a"])
     make_post(tags=["a", "c"], status="draft")
     with app.app_context():
-        counts = {tag.slug: n for tag, n in posts.tags_with_counts()}
+        counts = {tag.slug: n for tag, n in queries.tags_with_counts()}
         assert counts == {"a": 2, "b": 1}
         assert db.session.scalar(select(func.count(Tag.id))) == 3
 
@@ -134,15 +134,15 @@ def test_tag_counts_only_count_public_posts(app: Flask, make_post) -> None:
 def test_the_version_changes_when_a_scheduled_post_comes_due(app: Flask, make_post) -> None:
     make_post()
     with app.app_context():
-        before = posts.public_version()
+        before = queries.public_version()
     make_post(published_at=datetime.now(UTC) + timedelta(seconds=1))
     with app.app_context():
-        assert posts.public_version() == before  # not yet visible, not yet a change
+        assert queries.public_version() == before  # not yet visible, not yet a change
         db.session.execute(
             Post.__table__.update().values(published_at=datetime.now(UTC) - timedelta(seconds=1))
         )
         db.session.commit()
-        assert posts.public_version() != before
+        assert queries.public_version() != before
 
 
 def test_delete_removes_the_post_and_keeps_tags(app: Flask, make_post) -> None:
@@ -150,7 +150,7 @@ def test_delete_removes_the_post_and_keeps_tags(app: Flask, make_post) -> None:
     with app.app_context():
         posts.delete_post(post)
         assert db.session.get(Post, post.id) is None
-        assert posts.get_tag("keep") is not None
+        assert queries.get_tag("keep") is not None
 
 
 def test_disclosure_defaults_to_ai_generated_and_is_validated(app: Flask, make_post) -> None:
