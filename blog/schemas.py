@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from . import posts, tokens
+from . import posts, queries, tokens
 from .models import Post, Token, utcnow
 
 M = TypeVar("M", bound=BaseModel)
@@ -79,6 +79,7 @@ class PostFields(Strict):
     featured: bool = optional(description="Listed first on the home page")
     disclosure: Disclosure = optional(description="How much an AI wrote; ai-generated default")
     canonical_url: str = optional(pattern=URL, max_length=500, description="Original location")
+    translation_of: str = optional(pattern=SLUG, description="Slug of the post this translates")
 
 
 class PostCreate(PostFields):
@@ -126,6 +127,7 @@ class PostOut(BaseModel):
     featured: bool
     disclosure: Disclosure
     canonical_url: str
+    translation_of: str | None = Field(description="Slug of the original, for a translation")
     word_count: int
     reading_time_minutes: int
     content: str = Field(description="The markdown source")
@@ -296,11 +298,19 @@ def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
         featured=post.featured,
         disclosure=post.disclosure,
         canonical_url=post.canonical_url,
+        translation_of=_original_slug(post),
         word_count=post.word_count,
         reading_time_minutes=post.reading_minutes,
         content=post.source,
         html=post.html,
     )
+
+
+def _original_slug(post: Post) -> str | None:
+    if post.translation_of_id is None:
+        return None
+    original = queries.post_by_id(post.translation_of_id)
+    return original.slug if original else None
 
 
 def preview_out(preview: posts.Preview) -> PreviewOut:

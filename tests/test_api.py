@@ -63,6 +63,19 @@ def test_create_returns_the_post_its_location_and_etag(api: Api, client) -> None
     assert page.select_one("article.post h1").get_text() == "First words"
 
 
+def test_a_translation_links_to_its_original_both_ways(api: Api, client) -> None:
+    original = publish(api, title="Reading time", slug="reading-time")
+    assert original["translation_of"] is None
+    translated = publish(api, title="阅读时间", lang="zh-Hans", translation_of="reading-time")
+    assert translated["translation_of"] == "reading-time"
+    page = BeautifulSoup(client.get("/posts/reading-time").get_data(as_text=True), "html.parser")
+    hreflangs = {link["hreflang"] for link in page.select("link[rel=alternate][hreflang]")}
+    assert "zh-Hans" in hreflangs
+    refused = api.post("/posts", json={"title": "x", "content": "y", "translation_of": "nope"})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["field"] == "translation_of"
+
+
 def test_a_draft_is_stored_but_not_shown(api: Api, client) -> None:
     post = api.post("/posts", json={"title": "Not yet", "content": "Soon."}).get_json()
     assert post["status"] == "draft" and post["public"] is False
