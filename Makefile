@@ -91,19 +91,29 @@ $(AXE):
 	@command -v npm >/dev/null || { apt-get install -y -q npm || { apt-get update -q && apt-get install -y -q npm; }; }
 	npm install --no-save --no-audit --no-fund --prefix .cache/npm axe-core@4
 
-bench-sizes: $(VENV)/.installed
-	$(BIN)/python bench/sizes.py
 
-bench: $(VENV)/.installed
+# Benchmarks: one command each, each printing figures and a ratio against a baseline measured
+# in the same run; `make bench` runs them all. wrk comes from apt when it is missing.
+.PHONY: wrk bench-pages bench-feeds bench-publish bench-sitemap bench-sizes
+wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: bench-pages bench-feeds bench-publish bench-sitemap bench-sizes
+
+bench-pages: $(VENV)/.installed wrk
 	$(BIN)/python bench/pages.py
+
+bench-feeds: $(VENV)/.installed wrk
+	$(BIN)/python bench/feeds.py
+
+bench-publish: $(VENV)/.installed
+	$(BIN)/python bench/publish.py
 
 bench-sitemap: $(VENV)/.installed
 	$(BIN)/python bench/sitemap.py
 
-.PHONY: bench-publish
-bench-publish: $(VENV)/.installed
-	$(BIN)/python bench/publish.py
+bench-sizes: $(VENV)/.installed
+	$(BIN)/python bench/sizes.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .cache tests/screenshots
@@ -121,8 +131,3 @@ images:
 		head = struct.pack("<HHHBBBBHHII", 0, 1, 1, 32, 32, 0, 0, 1, 32, len(png), 22); \
 		open("blog/static/favicon.ico", "wb").write(head + png)'
 
-# Feed polling benchmark (issue 3): wrk comes from apt when it is missing.
-.PHONY: bench-feeds
-bench-feeds: $(VENV)/.installed
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python bench/feeds.py

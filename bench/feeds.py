@@ -12,21 +12,15 @@ least half as fast. Exits 1 when a ratio is missed. BENCH_WRK_ARGS overrides wrk
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, WRK_ARGS, blog_env, gunicorn, require_wrk, workdir, wrk
+
 sys.path.insert(0, str(ROOT))
-WRK_ARGS = os.environ.get("BENCH_WRK_ARGS", "-t2 -c32 -d10s").split()
 POSTS = 60
 PARAGRAPH = (
     "Feed readers poll all day long, and most of the time nothing has changed. "
@@ -37,27 +31,12 @@ BODY = PARAGRAPH * 12 + "```python\nprint('hello')\n```\n\n![A chart](/static/ch
 
 
 def main() -> int:
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: run `make bench-feeds` (it installs wrk from apt)")
-    workdir = Path(tempfile.mkdtemp(prefix="agentblog-bench-feeds-"))
-    try:
-        env = environment(workdir)
+    require_wrk()
+    with workdir() as folder:
+        env = blog_env(folder)
         build_ms = seed(env)
-        with gunicorn(env) as base:
+        with gunicorn("blog:create_app()", env) as base:
             return measure(base, build_ms)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def environment(workdir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        BLOG_INSTANCE_PATH=str(workdir / "instance"),
-        BLOG_DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite'}",
-        BLOG_SECRET_KEY="bench",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
 
 
 def seed(env: dict[str, str]) -> float:
@@ -84,40 +63,6 @@ def seed(env: dict[str, str]) -> float:
         elapsed = (time.perf_counter() - started) * 1000 / rounds
     print(f"seeded {POSTS} posts; /feed.xml is {len(body):,} bytes with {len(found)} full items")
     return elapsed
-
-
-class gunicorn:  # noqa: N801 - used as a context manager, like open()
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-
-    def __enter__(self) -> str:
-        command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "4"]
-        command += ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"]
-        self.process = subprocess.Popen([*command, "blog:create_app()"], env=self.env, cwd=ROOT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return f"http://127.0.0.1:{self.port}"
-            time.sleep(0.1)
-        raise RuntimeError("gunicorn did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
-def wrk(url: str, headers: dict[str, str] | None = None) -> float:
-    command = ["wrk", *WRK_ARGS]
-    for name, value in (headers or {}).items():
-        command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx or 3xx responses" in output:
-        raise RuntimeError(f"errors while loading {url}:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
 def measure(base: str, build_ms: float) -> int:
