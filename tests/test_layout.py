@@ -44,10 +44,11 @@ LEVELS = {
     "outbox": 4.5,  # posts records events through it; it uses only models and extensions
     "safehttp": 7,  # POST to public addresses only; stdlib, no framework
     "feedformats": 7,  # RSS/Atom/JSON Feed serializers; pure
+    "media": 7,  # uploaded images: format by magic bytes, content-hash names; pure
 }
 PURE = {"markup", "reading_time", "frontmatter", "config", "sanitize"}
 PURE |= {"language", "disclosure", "jsonld", "sitemap"}
-PURE |= {"safehttp", "feedformats"}
+PURE |= {"safehttp", "feedformats", "media"}
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "jinja2")
 
 
