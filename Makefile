@@ -126,3 +126,8 @@ images:
 bench-feeds: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/feeds.py
+
+# What blog-mcp adds to an agent's call: start-up, and tool calls against direct API calls.
+.PHONY: bench-mcp
+bench-mcp: $(VENV)/.installed
+	$(BIN)/python bench/mcp_calls.py

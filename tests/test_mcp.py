@@ -11,10 +11,12 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +195,59 @@ def test_a_retried_publish_with_the_same_key_makes_one_post(blog: Blog) -> None:
         assert sum(p["title"] == "Only once" for p in listed["posts"]) == 2
 
     run(over_stdio(blog), steps)
+
+
+class LosesFirstAnswer(BaseHTTPRequestHandler):
+    """Pass requests to the blog, but hang up instead of answering the first post created."""
+
+    upstream = ""
+    lost: list[str] = []
+
+    def forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        answer = requests.request(
+            self.command, self.upstream + self.path, headers=headers, data=body, timeout=60
+        )
+        if self.command == "POST" and self.path == "/api/v1/posts" and not self.lost:
+            self.lost.append(answer.json()["slug"])
+            self.close_connection = True
+            return  # the post exists, but its answer never reaches blog-mcp
+        self.send_response(answer.status_code)
+        for name, value in answer.headers.items():
+            if name.lower() not in HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = forward
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+HOP_BY_HOP = {"connection", "content-length", "content-encoding", "transfer-encoding", "host"}
+
+
+def test_an_answer_lost_on_the_way_is_retried_without_a_second_post(blog: Blog) -> None:
+    LosesFirstAnswer.upstream, LosesFirstAnswer.lost = blog.url, []
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), LosesFirstAnswer)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    through_proxy = replace(blog, url=f"http://127.0.0.1:{proxy.server_port}")
+
+    async def steps(client: Client) -> None:
+        post = await call(client, "publish_post", title="Lost answer", markdown="Once.")
+        assert LosesFirstAnswer.lost == [post["slug"]]
+        assert post["replayed"] is True
+        listed = await call(client, "list_posts", limit=100)
+        assert [p["id"] for p in listed["posts"] if p["title"] == "Lost answer"] == [post["id"]]
+
+    try:
+        run(over_stdio(through_proxy), steps)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
 
 
 def test_a_bad_token_gives_a_readable_tool_error(blog: Blog) -> None:
