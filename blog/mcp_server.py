@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from pydantic import Field
 
-from .mcp_api import CALLER_TOKEN, Blog, find
+from .mcp_api import CALLER_TOKEN, ApiError, Blog, find
 from .mcp_tools import add_tools
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -66,6 +66,9 @@ def add_resources(server: MCPServer, blog: Blog, voice: str) -> None:
             answer = await blog.call(
                 "GET", f"/posts/{post['id']}", headers={"Accept": "text/markdown"}
             )
+        except ApiError as exc:
+            missing = exc.status == 404
+            raise (ResourceNotFoundError if missing else ResourceError)(str(exc)) from None
         except ToolError as exc:
             raise ResourceError(str(exc)) from None
         return answer.text
@@ -153,9 +156,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the server on stdio, or on streamable HTTP with --http."""
-    args = parse_args(argv)
+def server_from_args(args: argparse.Namespace) -> MCPServer:
+    """Build the server the command line asks for, or exit saying why it is refused."""
     remote = args.http and not _loopback(args.host)
     if remote and args.token:
         raise SystemExit(
@@ -163,8 +165,17 @@ def main(argv: list[str] | None = None) -> None:
             " port would act as that token. Unset it; each client then sends its own"
             " Authorization: Bearer <token>."
         )
-    voice = Path(args.prompt_file).read_text(encoding="utf-8") if args.prompt_file else None
-    server = build_server(args.url, args.token, voice or DEFAULT_VOICE, allow_paths=not remote)
+    try:
+        voice = Path(args.prompt_file).read_text(encoding="utf-8") if args.prompt_file else ""
+    except OSError as exc:
+        raise SystemExit(f"blog-mcp: cannot read the prompt file: {exc}") from None
+    return build_server(args.url, args.token, voice or DEFAULT_VOICE, allow_paths=not remote)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the server on stdio, or on streamable HTTP with --http."""
+    args = parse_args(argv)
+    server = server_from_args(args)
     if args.http:
         server.run("streamable-http", host=args.host, port=args.port)
     else:

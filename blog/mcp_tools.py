@@ -108,8 +108,7 @@ Slug = Annotated[str | None, Field(description="URL name, e.g. my-post; default:
 Key = Annotated[
     str | None,
     Field(
-        min_length=1,
-        max_length=255,
+        pattern=r"^[ !#-\[\]-~]{1,255}$",
         description="Any unique string (a UUID is ideal). Reuse it only to retry this same call;"
         " default: a new one for this call",
     ),

@@ -31,6 +31,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from blog import create_app, posts, tokens
 from blog.extensions import db
+from blog.mcp_server import parse_args, server_from_args
 
 from .conftest import ALL_SCOPES, ROOT, TEST_DATABASE_URL
 from .live import free_port, gunicorn
@@ -177,6 +178,8 @@ def test_an_agent_writes_and_manages_posts_over_stdio(blog: Blog) -> None:
         assert requests.get(post["url"], timeout=30).status_code == 404
         gone = await client.call_tool("get_post", {"post_id": post["id"]})
         assert gone.is_error and "not_found" in gone.content[0].text
+        with pytest.raises(MCPError, match="no post with the slug"):
+            await client.read_resource(f"blog://posts/{post['slug']}", cache_mode="bypass")
 
     run(over_stdio(blog), steps)
 
@@ -327,3 +330,36 @@ def test_over_http_a_bad_token_is_a_tool_error(blog: Blog, http_server: str) -> 
         assert result.is_error and "code: token_invalid" in result.content[0].text
 
     run(over_http(http_server, "ab_wrong"), steps)
+
+
+# ---------------------------------------------------------------- the command line, in-process
+
+
+def test_the_write_post_prompt_text_comes_from_a_file(tmp_path: Path) -> None:
+    voice = tmp_path / "voice.md"
+    voice.write_text("Write like a lighthouse keeper: short lines, weather first.\n")
+    args = parse_args(["--prompt-file", str(voice), "--url", "http://127.0.0.1:9"])
+
+    async def steps(client: Client) -> None:
+        prompt = await client.get_prompt("write_post", {"topic": "fog"})
+        text = prompt.messages[0].content.text
+        assert text.startswith("Write like a lighthouse keeper") and "fog" in text
+
+    run(Client(server_from_args(args)), steps)
+
+
+def test_a_public_address_with_a_server_token_is_refused() -> None:
+    with pytest.raises(SystemExit, match="refusing to serve 0.0.0.0 with BLOG_TOKEN"):
+        server_from_args(parse_args(["--http", "--host", "0.0.0.0", "--token", "ab_x"]))
+    with pytest.raises(SystemExit, match="cannot read the prompt file"):
+        server_from_args(parse_args(["--prompt-file", "/nonexistent/voice.md"]))
+
+
+def test_remote_callers_cannot_make_the_server_read_its_files(blog: Blog) -> None:
+    server = server_from_args(parse_args(["--http", "--host", "0.0.0.0", "--url", blog.url]))
+
+    async def steps(client: Client) -> None:
+        result = await client.call_tool("upload_image", {"path": str(IMAGE)})
+        assert result.is_error and "does not read its own files" in result.content[0].text
+
+    run(Client(server), steps)
