@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,7 +96,9 @@ def run(session: Any, steps: Callable[[Client], Awaitable[None]]) -> None:
         async with session as client:
             await steps(client)
 
-    anyio.run(go)
+    # In a thread of its own: the browser tests' Playwright keeps an event loop in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(anyio.run, go).result()
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
