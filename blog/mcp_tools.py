@@ -155,7 +155,7 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
         replayed = response.headers.get("Idempotent-Replayed") == "true"
         return _post(response.json(), Published, idempotency_key=key, replayed=replayed)
 
-    @server.tool(annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True))
+    @server.tool(annotations=READ)
     async def preview_post(
         title: Title,
         markdown: Markdown,
