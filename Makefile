@@ -98,7 +98,7 @@ $(AXE):
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
-bench: bench-pages bench-feeds bench-publish bench-sitemap bench-sizes
+bench: bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
 
 bench-pages: $(VENV)/.installed wrk
 	$(BIN)/python bench/pages.py
@@ -131,3 +131,7 @@ images:
 		head = struct.pack("<HHHBBBBHHII", 0, 1, 1, 32, 32, 0, 0, 1, 32, len(png), 22); \
 		open("blog/static/favicon.ico", "wb").write(head + png)'
 
+# What blog-mcp adds to an agent's call: start-up, and tool calls against direct API calls.
+.PHONY: bench-mcp
+bench-mcp: $(VENV)/.installed
+	$(BIN)/python bench/mcp_calls.py

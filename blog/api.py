@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_limiter import RateLimitExceeded
 
-from . import errors, idempotency, openapi, posts, queries
+from . import documents, errors, idempotency, media, openapi, posts, queries
 from .auth import (
     add_rate_limit_headers,
     current_author,
@@ -27,6 +30,8 @@ from .schemas import (
     MAX_ID,
     CreateQuery,
     ListQuery,
+    MediaOut,
+    MediaUpload,
     MeOut,
     PostCreate,
     PostOut,
@@ -37,6 +42,7 @@ from .schemas import (
     TagList,
     decode_cursor,
     encode_cursor,
+    invalid,
     me_out,
     post_errors,
     post_out,
@@ -48,6 +54,7 @@ bp = Blueprint("api", __name__)
 PREFIX = "/api/v1"
 KEY_RE = re.compile(openapi.IDEMPOTENCY_KEY)
 POST_ID = "<int:post_id>"
+MARKDOWN = "text/markdown"
 
 
 @bp.before_request
@@ -179,7 +186,7 @@ def _preview(values: dict[str, Any]) -> Response:
 def list_posts(query: ListQuery) -> Response:
     before = decode_cursor(query.cursor) if query.cursor else None
     found = queries.author_posts(
-        current_author().id, query.status, query.tag, before, query.limit + 1
+        current_author().id, query.status, query.tag, before, query.limit + 1, query.slug
     )
     items, more = found[: query.limit], len(found) > query.limit
     cursor = encode_cursor(items[-1].id) if more else None
@@ -194,9 +201,21 @@ def list_posts(query: ListQuery) -> Response:
 @bp.get(f"{PREFIX}/posts/{POST_ID}")
 @require_token("posts:read")
 @reads
-@operation("Read one of the author's posts", response=PostOut, errors=(404,))
+@operation(
+    "Read one of the author's posts; with Accept: text/markdown, its markdown source",
+    response=PostOut,
+    errors=(404,),
+    alternatives=((MARKDOWN, "The markdown with front matter, as /posts/<slug>.md serves it"),),
+)
 def get_post(post_id: int) -> Response:
-    return _post_response(_own_post(post_id))
+    post = _own_post(post_id)
+    if request.accept_mimetypes.best_match((JSON, MARKDOWN), default=JSON) == MARKDOWN:
+        text = documents.post_document(post, absolute_url("site.post", slug=post.slug))
+        response = Response(text, 200, mimetype=MARKDOWN)
+    else:
+        response = _post_response(post)
+    response.vary.add("Accept")
+    return response
 
 
 @bp.patch(f"{PREFIX}/posts/{POST_ID}")
@@ -242,6 +261,70 @@ def _check_if_match(post: Post) -> None:
 def delete_post(post_id: int) -> Response:
     posts.delete_post(_own_post(post_id))
     return Response(status=204)
+
+
+# ---------------------------------------------------------------- media
+
+
+def _media_body_limit() -> int:
+    """Fit the base64 of the largest image, with room for the JSON around it."""
+    return 4 * -(-current_app.config["MEDIA_MAX_BYTES"] // 3) + 4096
+
+
+@bp.post(f"{PREFIX}/media")
+@require_token("posts:write")
+@writes
+@operation(
+    "Store an image (PNG, JPEG, GIF or WebP); 200 instead of 201 if it was stored before",
+    status=201,
+    response=MediaOut,
+    also=((200, MediaOut),),
+    body=MediaUpload,
+    response_headers=("Location",),
+    body_limit=_media_body_limit,
+)
+def upload_media(body: MediaUpload) -> Response:
+    data = _decode_image(body.data)
+    try:
+        stored = media.store(data, Path(current_app.instance_path) / "media")
+    except media.NotAnImage as exc:
+        raise invalid([{"field": "data", "message": str(exc)}]) from None
+    url = absolute_url("site.media_file", name=stored.name)
+    out = MediaOut(
+        url=url,
+        markdown=f"![{_markdown_text(body.alt or '')}]({url})",
+        name=stored.name,
+        content_type=stored.content_type,
+        size=stored.size,
+    )
+    status = 201 if stored.created else 200
+    return Response(out.model_dump_json(), status, {"Location": url}, mimetype=JSON)
+
+
+def _decode_image(text: str) -> bytes:
+    """Decode the base64 of an upload, refusing it (413) past MEDIA_MAX_BYTES."""
+    limit = current_app.config["MEDIA_MAX_BYTES"]
+    compact = "".join(text.split())
+    if len(compact) // 4 * 3 > limit + 2:
+        raise _image_too_large(len(compact) // 4 * 3, limit)
+    try:
+        data = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        message = "not base64 (RFC 4648, standard alphabet, with its = padding)"
+        raise invalid([{"field": "data", "message": message}]) from None
+    if len(data) > limit:
+        raise _image_too_large(len(data), limit)
+    return data
+
+
+def _image_too_large(size: int, limit: int) -> Problem:
+    return Problem(413, "image_too_large", f"the image is {size} bytes; the limit is {limit}")
+
+
+def _markdown_text(text: str) -> str:
+    """Escape text for the brackets of a markdown image, on one line."""
+    flat = " ".join(text.split())
+    return re.sub(r"([\\\[\]])", r"\\\1", flat)
 
 
 # ---------------------------------------------------------------- tags and me

@@ -101,6 +101,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("API_MAX_BODY_BYTES", 1_048_576, "Largest API request body; larger gets 413"),
     Setting("API_MAX_MARKDOWN_BYTES", 262_144, "Largest post content (UTF-8 bytes); larger: 413"),
     Setting("IDEMPOTENCY_KEY_HOURS", 24, "Hours an Idempotency-Key and its response are kept"),
+    Setting("MEDIA_MAX_BYTES", 5_242_880, "Largest uploaded image in bytes; larger gets 413"),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

@@ -32,9 +32,10 @@ ERRORS = {
     404: "No such post",
     409: "The slug is taken, or the Idempotency-Key is in use by a running request",
     412: "If-Match does not match the post's current ETag",
-    413: "The body (default 1 MiB) or the markdown (default 256 KiB) is too large",
+    413: "The body (default 1 MiB), the markdown (default 256 KiB) or the image is too large",
     415: "The body is not application/json",
-    422: "Invalid fields (listed in errors), or an Idempotency-Key reused with another body",
+    422: "Invalid fields (listed in errors), an Idempotency-Key reused with another body, "
+    "or an upload that is not a PNG, JPEG, GIF or WebP image",
     429: "Rate limited: see Retry-After",
 }
 # A Structured Field string (IETF idempotency-key draft): printable ASCII, quotes optional.
@@ -50,7 +51,7 @@ REQUEST_HEADERS = {
     ),
 }
 RESPONSE_HEADERS = {
-    "Location": "The new post's API URL",
+    "Location": "Where the created thing lives: a post's API URL, an image's public URL",
     "ETag": "The post's version, for If-Match",
     "Retry-After": "Seconds to wait",
     "WWW-Authenticate": "Bearer challenge (RFC 6750)",
@@ -70,6 +71,8 @@ class Operation:
     headers: tuple[str, ...]
     response_headers: tuple[str, ...]
     also: tuple[tuple[int, type[BaseModel]], ...]
+    alternatives: tuple[tuple[str, str], ...]
+    body_limit: Callable[[], int] | None
 
 
 def operation(
@@ -84,13 +87,28 @@ def operation(
     headers: tuple[str, ...] = (),
     response_headers: tuple[str, ...] = (),
     also: tuple[tuple[int, type[BaseModel]], ...] = (),
+    alternatives: tuple[tuple[str, str], ...] = (),
+    body_limit: Callable[[], int] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's contract; the view gets `body` and `query` validated against it.
 
-    `also` lists other successful answers, e.g. a dry run's (200, PreviewOut).
+    `also` lists other successful answers, e.g. a dry run's (200, PreviewOut);
+    `alternatives` other media types of the success (type, description), chosen by Accept;
+    `body_limit` replaces API_MAX_BODY_BYTES for this route.
     """
     spec = Operation(
-        summary, status, response, body, query, media_types, errors, headers, response_headers, also
+        summary,
+        status,
+        response,
+        body,
+        query,
+        media_types,
+        errors,
+        headers,
+        response_headers,
+        also,
+        alternatives,
+        body_limit,
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -117,23 +135,31 @@ def read_body(media_types: tuple[str, ...] = (JSON,)) -> bytes:
     except RequestEntityTooLarge:
         raise body_too_large() from None
     # A chunked body has no Content-Length: the stream stops one byte past the limit.
-    if len(data) > current_app.config["API_MAX_BODY_BYTES"]:
+    if len(data) > body_limit():
         raise body_too_large()
     return data
 
 
+def body_limit() -> int:
+    """Return the largest body this request's route accepts."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    spec: Operation | None = getattr(view, "openapi", None)
+    if spec is not None and spec.body_limit is not None:
+        return spec.body_limit()
+    return current_app.config["API_MAX_BODY_BYTES"]
+
+
 def limit_body() -> None:
     """Refuse a body over the limit by its Content-Length; cap a chunked one while it is read."""
-    limit = current_app.config["API_MAX_BODY_BYTES"]
+    limit = body_limit()
     if (request.content_length or 0) > limit:
         raise body_too_large()
     request.max_content_length = limit + 1
 
 
 def body_too_large() -> Problem:
-    """Return the 413 for a body over API_MAX_BODY_BYTES."""
-    limit = current_app.config["API_MAX_BODY_BYTES"]
-    return Problem(413, "body_too_large", f"the body exceeds the limit of {limit} bytes")
+    """Return the 413 for a body over the route's limit."""
+    return Problem(413, "body_too_large", f"the body exceeds the limit of {body_limit()} bytes")
 
 
 # ---------------------------------------------------------------- the document
@@ -243,6 +269,8 @@ def _responses(
     ok: dict[str, Any] = {"description": "Success" if spec.response else "No content"}
     if spec.response is not None:
         ok["content"] = {JSON: {"schema": ref(spec.response, "serialization")}}
+        for media_type, description in spec.alternatives:
+            ok["content"][media_type] = {"schema": {"type": "string", "description": description}}
     if spec.response_headers:
         ok["headers"] = {h: _header(h) for h in spec.response_headers}
     statuses = set(spec.errors)

@@ -150,10 +150,17 @@ def post_by_id(post_id: int) -> Post | None:
 
 
 def author_posts(
-    author_id: int, status: str | None, tag: str | None, before_id: int | None, limit: int
+    author_id: int,
+    status: str | None,
+    tag: str | None,
+    before_id: int | None,
+    limit: int,
+    slug: str | None = None,
 ) -> list[Post]:
     """Return an author's posts of any status, newest first, below `before_id` if given."""
     query = select(Post).where(Post.author_id == author_id).options(selectinload(Post.tags))
+    if slug:
+        query = query.where(Post.slug == slug)
     if status:
         query = query.where(Post.status == status)
     if tag:

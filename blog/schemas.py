@@ -102,6 +102,7 @@ class CreateQuery(BaseModel):
 
 class ListQuery(BaseModel):
     status: Status = optional(description="Only posts with this status")
+    slug: str = optional(pattern=SLUG, description="Only the post with this slug")
     tag: str = optional(pattern=SLUG, description="Only posts with this tag slug")
     cursor: str = optional(max_length=100, description="next_cursor of the previous page")
     limit: int = Field(default=20, ge=1, le=100, description="Posts per page")
@@ -187,6 +188,27 @@ class MeOut(BaseModel):
     author: AuthorOut
     token: TokenOut
     limits: dict[str, LimitOut] = Field(description="writes and reads, per token")
+
+
+class MediaUpload(Strict):
+    """An image to store: PNG, JPEG, GIF or WebP, recognised by its bytes."""
+
+    data: str = Field(
+        min_length=1,
+        description="The image file, base64-encoded (RFC 4648; line breaks allowed)",
+        json_schema_extra={"contentEncoding": "base64"},
+    )
+    alt: str = optional(max_length=500, description="Alt text for the markdown snippet")
+
+
+class MediaOut(BaseModel):
+    """A stored image: where it is served and how to put it in a post."""
+
+    url: str = Field(description="Absolute URL, served with a year-long Cache-Control")
+    markdown: str = Field(description="An image snippet to paste into a post's content")
+    name: str = Field(description="The file name: SHA-256 of the bytes and the format")
+    content_type: str
+    size: int = Field(description="Bytes")
 
 
 class FieldErrorOut(BaseModel):

@@ -36,6 +36,7 @@ from . import (
     jsonld,
     language,
     markup,
+    media,
     queries,
     sitemap,
     web,
@@ -123,6 +124,20 @@ def stylesheet(digest: str) -> Response:
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     return send_from_directory(STATIC, "favicon.ico", max_age=7 * 24 * 3600)
+
+
+@bp.get("/media/<name>")
+def media_file(name: str) -> Response:
+    """Serve an uploaded image: its name is its content hash, so it never changes."""
+    if not media.NAME_RE.match(name):
+        abort(404)
+    folder = Path(current_app.instance_path) / "media"
+    response = send_from_directory(folder, name, mimetype=media.content_type(name))
+    response.cache_control.public = True
+    response.cache_control.max_age = 365 * 24 * 3600
+    response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _per_page() -> int:
