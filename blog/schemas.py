@@ -96,11 +96,17 @@ class PostPatch(PostFields):
     content: str = optional(min_length=1, description="Markdown")
 
 
-class CreateQuery(BaseModel):
+class Query(BaseModel):
+    """Query parameters: an unknown one is refused, so a typo is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateQuery(Query):
     dry_run: bool = Field(default=False, description="Render and check without saving")
 
 
-class ListQuery(BaseModel):
+class ListQuery(Query):
     status: Status = optional(description="Only posts with this status")
     slug: str = optional(pattern=SLUG, description="Only the post with this slug")
     tag: str = optional(pattern=SLUG, description="Only posts with this tag slug")
@@ -261,9 +267,8 @@ def read_json(model: type[M], raw: bytes) -> M:
 
 def read_query(model: type[M], args: Mapping[str, str]) -> M:
     """Validate query parameters (first value of each) into `model`, or raise a 422."""
-    known = {name: args[name] for name in model.model_fields if name in args}
     try:
-        return model.model_validate(known)
+        return model.model_validate(dict(args.items()))
     except ValidationError as exc:
         raise invalid(field_errors(exc)) from None
 

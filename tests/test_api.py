@@ -288,3 +288,9 @@ def test_a_token_cannot_touch_another_authors_posts(app, api: Api, make_token, c
         assert response.get_json()["code"] == "not_your_post"
     assert api.get("/posts").get_json()["items"] == []
     assert theirs.get(f"/posts/{post['id']}").get_json()["title"] == "Ink's post"
+
+
+def test_an_unknown_query_parameter_is_refused(api: Api) -> None:
+    response = api.get("/posts?stauts=draft")
+    assert response.status_code in (400, 422)
+    assert response.mimetype == "application/problem+json"
