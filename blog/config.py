@@ -45,6 +45,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("POSTS_PER_PAGE", 10, "Posts per page on the home, tag and author pages"),
     Setting("POSTS_DIR", "posts", "Folder `import-posts` reads when no folder is given"),
     Setting("CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a page (Cache-Control)"),
+    Setting(
+        "RESPONSE_CACHE_BYTES",
+        32 * 1024 * 1024,
+        "Bytes of built pages and feeds each process keeps, keyed by their ETag (0: none)",
+    ),
     Setting("LLMS_POSTS", 20, "Newest posts listed in /llms.txt and included in /llms-full.txt"),
     Setting("LLMS_FULL_MAX_BYTES", 1_048_576, "Size cap of /llms-full.txt (whole posts only)"),
     Setting("OPERATOR", "", "The person or organisation running the blog: the publisher"),

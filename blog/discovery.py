@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select, union
 
 from .extensions import db
 from .models import Author, Post, Tag, post_tags
@@ -27,10 +27,15 @@ class Translation:
 def translations(post: Post) -> list[Translation]:
     """Return the other public posts of `post`'s translation group, by language tag."""
     root = post.translation_of_id or post.id
+    # The group's ids come from the primary key and the translation_of index; filtering them
+    # in the same WHERE as is_public() lets the planner scan every public post instead.
+    group = union(
+        select(Post.id).where(Post.id == root),
+        select(Post.id).where(Post.translation_of_id == root),
+    )
     query = (
         select(Post.id, Post.slug, Post.lang, Post.translation_of_id)
-        .where(is_public(), or_(Post.id == root, Post.translation_of_id == root))
-        .where(Post.id != post.id)
+        .where(Post.id.in_(group), Post.id != post.id, is_public())
         .order_by(Post.lang, Post.id)
     )
     return [Translation(*row) for row in db.session.execute(query)]

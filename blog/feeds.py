@@ -1,20 +1,18 @@
 """Feeds for readers and their software: RSS 2.0, Atom 1.0 and JSON Feed 1.1, site-wide and per tag.
 
 Feed readers poll: `web.conditional` answers 304 from the cheap public_version query,
-and a built body is cached in this process under that same version, so a 200 builds
-the feed once per version per process rather than once per request.
+and keeps a built body in this process under its ETag, so a 200 builds the feed once
+per version per process rather than once per request.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
-from cachetools import LRUCache
-from flask import Blueprint, Flask, Response, current_app, g
+from flask import Blueprint, Response, current_app, g
 
 from . import errors, feedformats, queries, web
 from .feedformats import Channel, Item
@@ -28,30 +26,7 @@ FORMATS: dict[str, tuple[str, Serializer]] = {
     "atom": ("application/atom+xml", feedformats.atom),
     "json": ("application/feed+json", feedformats.json_feed),
 }
-CACHE_BYTES = 16 * 1024 * 1024
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def init_app(app: Flask) -> None:
-    """Give the app its own cache of built feeds, keyed by the posts' version."""
-    app.extensions["feeds"] = _Cache()
-
-
-class _Cache:
-    """A byte-bounded LRU shared by the threads of one process."""
-
-    def __init__(self) -> None:
-        self.lru: LRUCache[tuple[object, ...], bytes] = LRUCache(CACHE_BYTES, getsizeof=len)
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> bytes | None:
-        with self.lock:
-            return self.lru.get(key)
-
-    def put(self, key: tuple[object, ...], body: bytes) -> None:
-        if len(body) <= CACHE_BYTES:
-            with self.lock:
-                self.lru[key] = body
 
 
 # ---------------------------------------------------------------- views
@@ -96,7 +71,7 @@ def tag_json(slug: str) -> Response:
 def serve(kind: str, tag_slug: str | None = None) -> Response:
     """Answer with the feed of this kind (and tag) from the cache, building it on a miss."""
     tag = queries.get_tag(tag_slug) if tag_slug is not None else None
-    body = None if tag_slug is not None and tag is None else cached_body(kind, tag)
+    body = None if tag_slug is not None and tag is None else feed_body(kind, tag)
     if body is None:
         return not_found(kind, f"There is no tag '{tag_slug}' with public posts.")
     response = Response(body, content_type=f"{FORMATS[kind][0]}; charset=utf-8")
@@ -124,19 +99,16 @@ def not_found(kind: str, detail: str) -> Response:
 # ---------------------------------------------------------------- building
 
 
-def cached_body(kind: str, tag: Tag | None) -> bytes | None:
-    """Return the feed's bytes for the version `web.conditional` just read; None if empty tag."""
-    version = g.public_version
-    key = (kind, tag.slug if tag else None, version)
-    cache: _Cache = current_app.extensions["feeds"]
-    body = cache.get(key)
-    if body is None:
-        items = queries.recent_posts(int(current_app.config["FEED_ITEMS"]), tag)
-        if tag is not None and not items:
-            return None
-        body = build(kind, tag, items, version[1])
-        cache.put(key, body)
-    return body
+def feed_body(kind: str, tag: Tag | None) -> bytes | None:
+    """Build the feed's bytes for the version `web.conditional` just read; None if empty tag.
+
+    `web.conditional` keeps the response under its ETag, so this runs once per version
+    per process rather than once per request.
+    """
+    items = queries.recent_posts(int(current_app.config["FEED_ITEMS"]), tag)
+    if tag is not None and not items:
+        return None
+    return build(kind, tag, items, g.public_version[1])
 
 
 def build(kind: str, tag: Tag | None, found: list[Post], newest: datetime | None) -> bytes:

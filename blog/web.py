@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
+from cachetools import LRUCache
 from flask import Response, current_app, g, make_response, request, url_for
 
 from . import queries
@@ -67,10 +69,13 @@ def conditional(
             etag = make_etag(request.full_path, variant, count, newest)
             if is_fresh(etag, newest):
                 response = Response(status=304)
+            elif (cached := _responses().get(etag)) is not None:
+                response = _revive(cached)
             else:
                 response = make_response(view(*args, **kwargs))
                 if response.status_code != 200:
                     return response
+                _responses().put(etag, _preserve(response))
             if negotiate:
                 response.vary.add("Accept")
             # Weak by default: the plain and the compressed body are the same page, so one
@@ -86,8 +91,47 @@ def conditional(
     return decorate
 
 
+class ResponseCache:
+    """Bodies this process built, by ETag: byte-bounded LRU, shared by the process's threads.
+
+    An ETag names the exact bytes (path, variant, settings, templates and the public posts'
+    version), so a hit is always current, and every worker would build the same bytes.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.lru: LRUCache[str, Preserved] = LRUCache(max_bytes, getsizeof=lambda p: len(p[1]))
+        self.max_bytes = max_bytes
+        self.lock = threading.Lock()
+
+    def get(self, etag: str) -> Preserved | None:
+        with self.lock:
+            return self.lru.get(etag)
+
+    def put(self, etag: str, preserved: Preserved) -> None:
+        if len(preserved[1]) <= self.max_bytes:
+            with self.lock:
+                self.lru[etag] = preserved
+
+
+Preserved = tuple[list[tuple[str, str]], bytes]
+
+
+def _responses() -> ResponseCache:
+    return current_app.extensions["responses"]
+
+
+def _preserve(response: Response) -> Preserved:
+    return list(response.headers.items()), response.get_data()
+
+
+def _revive(preserved: Preserved) -> Response:
+    headers, body = preserved
+    return Response(body, status=200, headers=headers)
+
+
 def init_app(app: Any, code_dirs: list[Any]) -> None:
-    """Fingerprint the settings and templates so a deploy changes every ETag."""
+    """Fingerprint the settings and templates so a deploy changes every ETag; make the cache."""
+    app.extensions["responses"] = ResponseCache(int(app.config["RESPONSE_CACHE_BYTES"]))
     digest = hashlib.blake2b(digest_size=8)
     for name in sorted(app.config):
         if name not in {"SECRET_KEY", "DATABASE_URL", "SQLALCHEMY_DATABASE_URI"}:

@@ -77,13 +77,15 @@ def test_the_post_url_negotiates_markdown(client, make_post) -> None:
     assert link["rel"] == ["alternate"] and link["href"] == "/posts/p.md"
 
 
-def test_llms_full_txt_holds_whole_posts_within_its_cap(app, client, make_post) -> None:
+def test_llms_full_txt_holds_whole_posts_within_its_cap(client, make_post, settings) -> None:
     for n in range(3):
         make_post(title=f"Long {n}", slug=f"long-{n}", content=f"{'word ' * 400}end {n}.\n")
     whole = client.get("/llms-full.txt").get_data(as_text=True)
     assert all(f"end {n}." in whole for n in range(3))
-    app.config["LLMS_FULL_MAX_BYTES"] = len(whole.encode()) - 10
-    capped = client.get("/llms-full.txt").get_data(as_text=True)
+    smaller = create_app({**settings, "LLMS_FULL_MAX_BYTES": len(whole.encode()) - 10})
+    capped = smaller.test_client().get("/llms-full.txt").get_data(as_text=True)
+    with smaller.app_context():
+        db.engine.dispose()
     assert "end 2." in capped and "end 1." in capped and "end 0." not in capped
     assert capped.count("---\ntitle:") == 2
 

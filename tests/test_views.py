@@ -181,3 +181,32 @@ def test_an_unexpected_error_gets_the_friendly_500_page(settings) -> None:
     assert "Something went wrong" in response.get_data(as_text=True)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_cached_page_is_never_stale(app, client, make_post) -> None:
+    from blog import posts
+
+    post = make_post(slug="p", title="First title", tags=["t"])
+    for path in ("/posts/p", "/", "/tags/t", "/authors/quill", "/feed.xml"):
+        assert "First title" in client.get(path).get_data(as_text=True)
+        assert client.get(path).get_data() == client.get(path).get_data()
+    with app.app_context():
+        posts.update_post(post, {"title": "Second title"})
+        posts.save_author({"slug": "quill", "name": "Quill", "bio": "A new bio."})
+    for path in ("/posts/p", "/", "/tags/t", "/authors/quill", "/feed.xml"):
+        body = client.get(path).get_data(as_text=True)
+        assert "Second title" in body and "First title" not in body, path
+    assert "A new bio." in client.get("/authors/quill").get_data(as_text=True)
+
+
+def test_pages_work_with_the_response_cache_off(settings, make_post) -> None:
+    from blog import create_app
+    from blog.extensions import db
+
+    make_post(slug="p", title="Uncached")
+    uncached = create_app({**settings, "RESPONSE_CACHE_BYTES": 0})
+    client = uncached.test_client()
+    assert "Uncached" in client.get("/posts/p").get_data(as_text=True)
+    assert client.get("/posts/p").status_code == 200
+    with uncached.app_context():
+        db.engine.dispose()
