@@ -10,6 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,14 +63,23 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 4) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def wait_for_port(port: int, timeout: float = 30) -> None:
+def wait_for_port(port: int, timeout: float = 60) -> None:
+    """Wait until gunicorn answers HTTP (its master binds the port before workers boot)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
                 return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {timeout} s")
+
+
+def warm(url: str, headers: dict[str, str] | None = None) -> None:
+    """Load url for a few seconds so every worker has imported, compiled and cached it."""
+    wrk(url, headers, args=["-t2", "-c8", "-d3s"])
 
 
 def wrk(url: str, headers: dict[str, str] | None = None, args: list[str] | None = None) -> float:

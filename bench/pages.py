@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import blog_env, gunicorn, require_wrk, workdir, wrk
+from common import blog_env, gunicorn, require_wrk, warm, workdir, wrk
 
 POSTS = 1000
 SEED = """
@@ -46,11 +46,15 @@ def main() -> None:
         print(f"seeding {POSTS} posts into {Path(env['BLOG_DATABASE_URL'][10:]).name} …")
         seed(env)
         with gunicorn("hello_app:app", {**env, "PYTHONPATH": str(Path(__file__).parent)}) as url:
+            warm(url + "/")
             hello = wrk(url + "/")
         with gunicorn("blog:create_app()", env) as url:
+            post_url = url + "/posts/benchmark-post-500"
+            for path in (url + "/", post_url):
+                warm(path)
             home = wrk(url + "/")
-            post = wrk(url + "/posts/benchmark-post-500")
-            not_modified = wrk(url + "/posts/benchmark-post-500", headers=_etag_of(url))
+            post = wrk(post_url)
+            not_modified = wrk(post_url, headers=_etag_of(url))
     print(f"{'endpoint':<28}{'req/s':>10}{'vs hello':>10}")
     for name, rate in [
         ("flask hello (baseline)", hello),

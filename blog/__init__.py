@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)
+    feeds.init_app(app)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     push.init_app(app)

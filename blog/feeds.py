@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Flask, Response, current_app, g
 
 from . import errors, feedformats, queries, web
+from .extensions import limiter
 from .feedformats import Channel, Item
 from .models import Post, Tag
 
@@ -27,6 +28,11 @@ FORMATS: dict[str, tuple[str, Serializer]] = {
     "json": ("application/feed+json", feedformats.json_feed),
 }
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def init_app(app: Flask) -> None:
+    """Feeds have no rate limits: skip the per-request check."""
+    limiter.exempt(bp)
 
 
 # ---------------------------------------------------------------- views

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 from sqlalchemy.orm import defer, selectinload
 
 from .extensions import db
-from .models import Author, Post, Tag, post_tags, utcnow
+from .models import Author, Post, Tag, UTCDateTime, post_tags, utcnow
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,10 @@ def get_post(slug: str) -> Post | None:
     return db.session.scalar(select(Post).where(Post.slug == slug))
 
 
-def is_public(now: datetime | None = None) -> ColumnElement[bool]:
+def is_public(now: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
     """Return the one definition of public: published, and its time has come."""
-    return and_(Post.status == "published", Post.published_at <= (now or utcnow()))
+    moment = utcnow() if now is None else now
+    return and_(Post.status == "published", Post.published_at <= moment)
 
 
 NEWEST_FIRST = (Post.published_at.desc(), Post.id.desc())
@@ -126,14 +127,21 @@ def archive() -> list[tuple[datetime, list[Post]]]:
     return months
 
 
+# Every public request asks this first, so the statement is built once and bound per call;
+# it is answered from the ix_posts_public index and the authors table.
+_NOW = bindparam("now", type_=UTCDateTime())
+_VERSION = select(
+    func.count(Post.id),
+    func.max(Post.updated_at),
+    func.max(Post.published_at),
+    select(func.max(Author.updated_at)).scalar_subquery(),
+).where(is_public(_NOW))
+
+
 def public_version() -> tuple[int, datetime | None]:
     """Return (count, newest change) of what readers can see: a cheap validator for ETags."""
-    count, updated, published = db.session.execute(
-        select(func.count(Post.id), func.max(Post.updated_at), func.max(Post.published_at)).where(
-            is_public()
-        )
-    ).one()
-    author_updated = db.session.scalar(select(func.max(Author.updated_at)))
+    row = db.session.execute(_VERSION, {"now": utcnow()}).one()
+    count, updated, published, author_updated = row
     moments = [m for m in (updated, published, author_updated) if m is not None]
     return count, max(moments) if moments else None
 

@@ -41,6 +41,7 @@ from . import (
     sitemap,
     web,
 )
+from .extensions import limiter
 from .models import Post
 
 bp = Blueprint("site", __name__)
@@ -50,6 +51,7 @@ FIRST_IMAGE = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
 def init_app(app: Flask) -> None:
     """Set up templates: absolute URLs, and undefined variables that never cost a reader a page."""
+    limiter.exempt(bp)  # pages have no limits: skip the per-request check
     if app.testing or app.debug:
         app.jinja_env.undefined = StrictUndefined
     else:
