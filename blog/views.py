@@ -298,6 +298,7 @@ def _post_metadata(post: Post, alternates: list[discovery.Translation]) -> dict[
     url = web.absolute_url("site.post", slug=post.slug)
     found = FIRST_IMAGE.search(post.html)
     image = _absolute(unescape(found.group(1)), url) if found else _site()["logo"]
+    image = image or web.absolute_url("static", filename="social-card.png")  # the default card
     others = {p.id: web.absolute_url("site.post", slug=p.slug) for p in alternates}
     links = jsonld.Links(
         url=url,

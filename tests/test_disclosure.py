@@ -226,6 +226,15 @@ def test_the_social_meta_tags_describe_the_post(client, make_post, agents) -> No
     assert meta(soup, "twitter:title") == ["Cards"]
 
 
+def test_a_post_without_an_image_gets_the_default_social_card(client, make_post) -> None:
+    make_post(slug="plain", content="No pictures here.")
+    _, soup = load(client, "/posts/plain")
+    card = "https://blog.example/static/social-card.png"
+    assert meta(soup, "og:image") == [card]
+    assert meta(soup, "twitter:card") == ["summary_large_image"]
+    assert client.get("/static/social-card.png").status_code == 200
+
+
 def test_a_cross_posted_post_names_its_canonical_url(client, make_post) -> None:
     make_post(slug="elsewhere", canonical_url="https://origin.example/first")
     make_post(slug="here")
