@@ -232,7 +232,8 @@ def test_a_post_without_an_image_gets_the_default_social_card(client, make_post)
     card = "https://blog.example/static/social-card.png"
     assert meta(soup, "og:image") == [card]
     assert meta(soup, "twitter:card") == ["summary_large_image"]
-    assert client.get("/static/social-card.png").status_code == 200
+    with client.get("/static/social-card.png") as image:  # closes the file it streams
+        assert image.status_code == 200 and image.mimetype == "image/png"
 
 
 def test_a_cross_posted_post_names_its_canonical_url(client, make_post) -> None:
