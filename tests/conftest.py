@@ -161,3 +161,31 @@ class Api:
 def api(client: FlaskClient, make_token: Any) -> Api:
     """The API as seen by an agent whose token carries every scope."""
     return Api(client, make_token())
+
+
+@pytest.fixture
+def build_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Build apps on one test database with these settings (several: one per 'process')."""
+    made: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
+        built = create_app(test_settings(tmp_path, **overrides))
+        with built.app_context():
+            if not made:
+                db.drop_all()
+            db.create_all()
+        made.append(built)
+        return built
+
+    yield build
+    for built in made:
+        extension = built.extensions.get("push")
+        if extension is not None:
+            extension.stop()
+    for built in reversed(made):
+        with built.app_context():
+            db.session.remove()
+            if built is made[0]:
+                db.drop_all()
+            db.engine.dispose()

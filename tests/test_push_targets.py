@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -12,12 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from blog import create_app, posts, push, safehttp
+from blog import posts, push, safehttp
 from blog.extensions import db
 from blog.models import Delivery, Post
 
 from .conftest import BASE_URL
-from .conftest import test_settings as settings_for
 from .receiver import Receiver, wait_until
 
 FAST = {"WEBHOOK_BACKOFF": 0.05, "WEBHOOK_TIMEOUT": 5.0, "WEBHOOK_ATTEMPTS": 2}
@@ -44,31 +42,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def blog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Build apps on one database with these settings (several: one per 'process')."""
-    made: list[Flask] = []
-
-    def build(**overrides: Any) -> Flask:
-        monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
-        built = create_app(settings_for(tmp_path, **{**FAST, **overrides}))
-        with built.app_context():
-            if not made:
-                db.drop_all()
-            db.create_all()
-        made.append(built)
-        return built
-
-    yield build
-    for built in made:
-        extension = built.extensions.get("push")
-        if extension is not None:
-            extension.stop()
-    for built in reversed(made):
-        with built.app_context():
-            db.session.remove()
-            if built is made[0]:
-                db.drop_all()
-            db.engine.dispose()
+def blog(build_app: Any) -> Any:
+    """Build apps on one database with fast retries (several: one per 'process')."""
+    return lambda **overrides: build_app(**{**FAST, **overrides})
 
 
 def publish(app: Flask, **values: Any) -> Post:

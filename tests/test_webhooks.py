@@ -306,23 +306,8 @@ def test_the_first_request_starts_the_sender(app_with_settings) -> None:
 
 
 @pytest.fixture
-def app_with_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    made: list[Flask] = []
-
-    def build(**overrides: Any) -> Flask:
-        monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
-        built = create_app(settings_for(tmp_path, **{**FAST, **overrides}))
-        with built.app_context():
-            db.create_all()
-        made.append(built)
-        return built
-
-    yield build
-    for built in made:
-        with built.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+def app_with_settings(build_app: Any) -> Any:
+    return lambda **overrides: build_app(**{**FAST, **overrides})
 
 
 def test_settled_events_are_pruned_after_thirty_days(app, runner, receiver, worker, make_post):
