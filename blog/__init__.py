@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, config, errors, feeds, i18n, push, views
+from . import api, cli, config, errors, feeds, headers, i18n, push, views
 from .extensions import babel, compress, init_db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     compress.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)
     feeds.init_app(app)

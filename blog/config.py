@@ -101,6 +101,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("API_MAX_BODY_BYTES", 1_048_576, "Largest API request body; larger gets 413"),
     Setting("API_MAX_MARKDOWN_BYTES", 262_144, "Largest post content (UTF-8 bytes); larger: 413"),
     Setting("IDEMPOTENCY_KEY_HOURS", 24, "Hours an Idempotency-Key and its response are kept"),
+    Setting(
+        "HSTS_MAX_AGE",
+        0,
+        "Seconds browsers must use HTTPS only (Strict-Transport-Security); 0 sends no header."
+        " Set it (e.g. 31536000) when the blog is served over TLS",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

@@ -13,6 +13,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -90,6 +91,14 @@ def _guard_nesting(md: MarkdownIt) -> None:
     md.block.tokenize = guarded  # type: ignore[method-assign]
 
 
+def _align_classes(state: StateCore) -> None:
+    """Write table column alignment as a class: the site's CSP ignores style attributes."""
+    for token in state.tokens:
+        style = token.attrs.pop("style", None) if token.type in ("th_open", "td_open") else None
+        if isinstance(style, str) and style.startswith("text-align:"):
+            token.attrSet("class", "align-" + style.removeprefix("text-align:"))
+
+
 def _markdown() -> MarkdownIt:
     """Build the parser: CommonMark, tables, strikethrough, footnotes, tasks, anchors."""
     options = {"html": True, "typographer": False, "maxNesting": MAX_NESTING}
@@ -98,6 +107,7 @@ def _markdown() -> MarkdownIt:
     md.use(footnote_plugin).use(tasklists_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=_slug)
     md.add_render_rule("code_block", lambda _, tokens, i, *__: _highlight(tokens[i].content))
+    md.core.ruler.push("align_classes", _align_classes)
     _guard_nesting(md)
     return md
 

@@ -88,7 +88,7 @@ def test_no_serious_accessibility_violation(tabs, site, theme: str, name: str) -
     page = tabs[theme]
     page.set_viewport_size({"width": 1280, "height": 900})
     visit(page, site, name)
-    page.add_script_tag(path=str(AXE))
+    page.evaluate(AXE.read_text())  # through DevTools: the site's CSP allows no script
     results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     serious = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
     assert not serious, describe(serious)

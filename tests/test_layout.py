@@ -44,6 +44,7 @@ LEVELS = {
     "outbox": 4.5,  # posts records events through it; it uses only models and extensions
     "safehttp": 7,  # POST to public addresses only; stdlib, no framework
     "feedformats": 7,  # RSS/Atom/JSON Feed serializers; pure
+    "headers": 3,  # security headers on every response
 }
 PURE = {"markup", "reading_time", "frontmatter", "config", "sanitize"}
 PURE |= {"language", "disclosure", "jsonld", "sitemap"}
