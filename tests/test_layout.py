@@ -45,10 +45,11 @@ LEVELS = {
     "safehttp": 7,  # POST to public addresses only; stdlib, no framework
     "feedformats": 7,  # RSS/Atom/JSON Feed serializers; pure
     "headers": 3,  # security headers on every response
+    "redact": 7,  # masks tokens in every log record; stdlib only
 }
 PURE = {"markup", "reading_time", "frontmatter", "config", "sanitize"}
 PURE |= {"language", "disclosure", "jsonld", "sitemap"}
-PURE |= {"safehttp", "feedformats"}
+PURE |= {"safehttp", "feedformats", "redact"}
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "jinja2")
 
 
