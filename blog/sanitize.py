@@ -17,7 +17,8 @@ EXTERNAL_REL = "noopener nofollow ugc"
 class MarkupError(ValueError):
     """Content we refuse to render; ``code`` is stable, ``str(error)`` is for humans.
 
-    Codes: invalid_text, nesting_too_deep, unstable_html, render_failed.
+    Codes: invalid_text, nesting_too_deep, output_too_large, render_timeout, too_complex,
+    unstable_html, render_failed.
     """
 
     def __init__(self, code: str, message: str) -> None:

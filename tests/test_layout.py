@@ -46,10 +46,11 @@ LEVELS = {
     "feedformats": 7,  # RSS/Atom/JSON Feed serializers; pure
     "headers": 3,  # security headers on every response
     "redact": 7,  # masks tokens in every log record; stdlib only
+    "budget": 7.5,  # a time limit for markup.render; stdlib only
 }
 PURE = {"markup", "reading_time", "frontmatter", "config", "sanitize"}
 PURE |= {"language", "disclosure", "jsonld", "sitemap"}
-PURE |= {"safehttp", "feedformats", "redact"}
+PURE |= {"safehttp", "feedformats", "redact", "budget"}
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "jinja2")
 
 
