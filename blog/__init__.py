@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, config, errors, feeds, i18n, push, views
+from . import api, cli, config, errors, feeds, headers, i18n, push, redact, tokens, views
 from .extensions import babel, compress, init_db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +28,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     config.finalize(app.config, app.instance_path)
+    redact.install(tokens.PREFIX)
 
     init_db(app)
     babel.init_app(app, locale_selector=i18n.interface_locale)
     compress.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     views.init_app(app)
     app.register_blueprint(views.bp)
     feeds.init_app(app)

@@ -127,7 +127,8 @@ def _claim(key: str, payload: dict[str, Any]) -> idempotency.Claim:
     """Claim the key for this request: a replay, or a 409/422 as the draft prescribes."""
     print_ = idempotency.fingerprint("POST", request.path, payload)
     keep = timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
-    claim = idempotency.claim(current_token().id, key, print_, keep)
+    abandoned = timedelta(seconds=current_app.config["IDEMPOTENCY_TAKEOVER_SECONDS"])
+    claim = idempotency.claim(current_token().id, key, print_, keep, abandoned)
     if claim.outcome == "in_progress":
         detail = "a request with this Idempotency-Key is still running; retry shortly"
         raise Problem(409, "idempotency_key_in_use", detail, headers={"Retry-After": "1"})
@@ -249,7 +250,12 @@ def update_post(post_id: int, body: PostPatch) -> Response:
 
 
 def _check_if_match(post: Post) -> None:
-    if request.if_match and not request.if_match.contains(_version(_post_json(post))):
+    if "If-Match" not in request.headers:
+        return
+    if not request.if_match:  # unreadable, which Werkzeug reports as empty: never ignore it
+        detail = 'If-Match must be * or entity tags such as "3f2a…", as ETag gave them'
+        raise Problem(400, "invalid_if_match", detail)
+    if not request.if_match.contains(_version(_post_json(post))):
         detail = "the post changed since you read it: GET it again, then retry with its ETag"
         raise Problem(412, "etag_mismatch", detail)
 

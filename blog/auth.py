@@ -17,11 +17,8 @@ from .models import Author, Token
 from .schemas import Problem
 
 REALM = "agentblog"
-REFUSALS = {
-    "invalid": "the token is not valid",
-    "expired": "the token has expired: ask the operator for a new one",
-    "revoked": "the token has been revoked",
-}
+# Wrong, truncated, expired and revoked tokens get the same answer: a guesser learns nothing.
+REFUSED = "the token is not valid (wrong, expired or revoked): ask the operator for a new one"
 
 
 def bearer_token() -> str | None:
@@ -87,7 +84,7 @@ def authenticate() -> None:
     if verdict.token is None:
         if limiter.enabled:
             limiter.limiter.hit(_bad_token_limit(), *limit_keys("bad-token", _address()))
-        raise _unauthorized(f"token_{verdict.problem}", REFUSALS[verdict.problem])
+        raise _unauthorized("token_invalid", REFUSED)
     g.token = verdict.token
 
 

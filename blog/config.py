@@ -104,9 +104,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("API_READ_LIMIT", "600 per minute", "API reads (GET) per token"),
     Setting("BAD_TOKEN_LIMIT", "10 per minute", "Refused tokens per client address before 429"),
     Setting("API_MAX_BODY_BYTES", 1_048_576, "Largest API request body; larger gets 413"),
-    Setting("API_MAX_MARKDOWN_BYTES", 262_144, "Largest post content (UTF-8 bytes); larger: 413"),
+    Setting(
+        "API_MAX_MARKDOWN_BYTES",
+        262_144,
+        "Largest post content (UTF-8 bytes) from any writer; larger: 413 (import: refused)",
+    ),
+    Setting(
+        "RENDER_BUDGET",
+        2.0,
+        "Seconds a post may take to render; a slower one is refused (422 render_timeout); 0: none",
+    ),
     Setting("IDEMPOTENCY_KEY_HOURS", 24, "Hours an Idempotency-Key and its response are kept"),
     Setting("MEDIA_MAX_BYTES", 5_242_880, "Largest uploaded image in bytes; larger gets 413"),
+    Setting(
+        "IDEMPOTENCY_TAKEOVER_SECONDS",
+        120,
+        "Seconds before a retry may take over a key whose request never finished (a killed worker)",
+    ),
+    Setting(
+        "HSTS_MAX_AGE",
+        0,
+        "Seconds browsers must use HTTPS only (Strict-Transport-Security); 0 sends no header."
+        " Set it (e.g. 31536000) when the blog is served over TLS",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

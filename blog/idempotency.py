@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from .extensions import db, write_transaction
 from .models import IdempotencyKey, utcnow
 
-# A holder that has not finished by then died with its worker: its key may be taken over.
+# A holder that has not finished by then died with its worker: its key may be taken over
+# (IDEMPOTENCY_TAKEOVER_SECONDS). A holder still alive then finds its claim gone (KeyLost).
 ABANDONED_AFTER = timedelta(minutes=2)
 CLAIM_ATTEMPTS = 3
 
@@ -48,11 +49,13 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-def claim(token_id: int, key: str, print_: str, keep: timedelta) -> Claim:
+def claim(
+    token_id: int, key: str, print_: str, keep: timedelta, abandoned: timedelta = ABANDONED_AFTER
+) -> Claim:
     """Take `key` for this token, or report the stored response or the request holding it."""
     for attempt in range(CLAIM_ATTEMPTS):
         try:
-            return _claim_once(token_id, key, print_, keep)
+            return _claim_once(token_id, key, print_, keep, abandoned)
         except IntegrityError:
             # Another request inserted the same key first; read what it left.
             if attempt == CLAIM_ATTEMPTS - 1:
@@ -60,7 +63,9 @@ def claim(token_id: int, key: str, print_: str, keep: timedelta) -> Claim:
     raise AssertionError("unreachable")
 
 
-def _claim_once(token_id: int, key: str, print_: str, keep: timedelta) -> Claim:
+def _claim_once(
+    token_id: int, key: str, print_: str, keep: timedelta, abandoned: timedelta
+) -> Claim:
     now = utcnow()
     holder = secrets.token_hex(16)
     with write_transaction():
@@ -76,7 +81,7 @@ def _claim_once(token_id: int, key: str, print_: str, keep: timedelta) -> Claim:
         if record is None:
             record = IdempotencyKey(token_id=token_id, key=key, fingerprint=print_, holder=holder)
             db.session.add(record)
-        elif record.holder is not None and record.created_at < now - ABANDONED_AFTER:
+        elif record.holder is not None and record.created_at < now - abandoned:
             record.fingerprint, record.holder, record.created_at = print_, holder, now
         elif record.fingerprint != print_:
             return Claim("mismatch", record.id)

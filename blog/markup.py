@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import html
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
+import markdown_it
+import mdit_py_plugins
+import pygments
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -22,9 +31,15 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from . import sanitize as sanitize_module
+from .budget import Budget, OverBudget, limit
 from .sanitize import MarkupError, audit, check_text, sanitize
 
 MAX_NESTING = 20
+# Reference links repeat their URL wherever they are used, so a small source can ask for a huge
+# page (40,000 uses of a 120 KB URL: 5 GB). Output past this is refused before it is built;
+# it also bounds the sanitizer, native code no timer can interrupt (~0.3 s a MB here).
+MAX_HTML_CHARS = 2_000_000
 EXCERPT_CHARS = 280
 # Lexers are regular expressions, some of which backtrack badly: huge blocks stay plain.
 MAX_HIGHLIGHT_CHARS = 100_000
@@ -90,6 +105,14 @@ def _guard_nesting(md: MarkdownIt) -> None:
     md.block.tokenize = guarded  # type: ignore[method-assign]
 
 
+def _align_classes(state: StateCore) -> None:
+    """Write table column alignment as a class: the site's CSP ignores style attributes."""
+    for token in state.tokens:
+        style = token.attrs.pop("style", None) if token.type in ("th_open", "td_open") else None
+        if isinstance(style, str) and style.startswith("text-align:"):
+            token.attrSet("class", "align-" + style.removeprefix("text-align:"))
+
+
 def _markdown() -> MarkdownIt:
     """Build the parser: CommonMark, tables, strikethrough, footnotes, tasks, anchors."""
     options = {"html": True, "typographer": False, "maxNesting": MAX_NESTING}
@@ -98,6 +121,7 @@ def _markdown() -> MarkdownIt:
     md.use(footnote_plugin).use(tasklists_plugin)
     md.use(anchors_plugin, min_level=1, max_level=6, slug_func=_slug)
     md.add_render_rule("code_block", lambda _, tokens, i, *__: _highlight(tokens[i].content))
+    md.core.ruler.push("align_classes", _align_classes)
     _guard_nesting(md)
     return md
 
@@ -157,18 +181,53 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return text[:cut].rstrip(" ,;:-—") + "…"
 
 
-def render(source: str) -> Rendered:
-    """Render markdown to sanitized HTML with its plain text, excerpt and warnings."""
+def render(source: str, budget: float | None = None) -> Rendered:
+    """Render markdown to sanitized HTML with its plain text, excerpt and warnings.
+
+    Past `budget` seconds the render stops and MarkupError("render_timeout") is raised.
+    """
     check_text(source)
     try:
-        env: dict[str, Any] = {}
-        tokens = _MD.parse(source, env)
-        warnings = audit(tokens)
-        html = _stable(sanitize(_MD.renderer.render(tokens, _MD.options, env)))
+        with limit(budget, _interruptible) as clock:
+            return _render(source, clock)
+    except OverBudget:
+        message = f"the post took longer than {budget:g} s to render: simplify or split it"
+        raise MarkupError("render_timeout", message) from None
     except MarkupError:
         raise
+    except (MemoryError, RecursionError) as error:
+        raise MarkupError("too_complex", f"the post is too complex to render: {error!r}") from None
     except Exception as error:  # the contract: only MarkupError escapes
         raise MarkupError("render_failed", f"could not render: {error!r}") from error
+
+
+# The render's own code, which holds no state beyond this call: the alarm may raise here.
+_RENDER_CODE = (
+    *(
+        str(Path(m.__file__ or "").parent) + os.sep
+        for m in (markdown_it, mdit_py_plugins, pygments)
+    ),
+    *(str(Path(m.__file__ or "").parent) + os.sep for m in (html, re)),
+    __file__,
+    sanitize_module.__file__ or "",
+)
+
+
+def _interruptible(frame: FrameType) -> bool:
+    """Tell whether the frame running when the budget ran out is the render's own code."""
+    return frame.f_code.co_filename.startswith(_RENDER_CODE)
+
+
+def _render(source: str, clock: Budget) -> Rendered:
+    env: dict[str, Any] = {}
+    tokens = _MD.parse(source, env)
+    _check_size(_expansion(tokens))
+    warnings = audit(tokens)
+    raw = _MD.renderer.render(tokens, _MD.options, env)
+    _check_size(len(raw))
+    with clock.shielded():
+        html = sanitize(raw)
+    html = _stable(html, clock)
     text = _plain_text(html)
     return Rendered(
         html=html,
@@ -179,10 +238,26 @@ def render(source: str) -> Rendered:
     )
 
 
-def _stable(html: str) -> str:
+def _expansion(tokens: list[Token]) -> int:
+    """Count the characters of text and attributes the tokens would write out."""
+    total = 0
+    for block in tokens:
+        for token in block.children or (block,):
+            total += len(token.content) + sum(len(str(v)) for v in token.attrs.values())
+    return total
+
+
+def _check_size(chars: int) -> None:
+    if chars > MAX_HTML_CHARS:
+        message = f"the post would render to more than {MAX_HTML_CHARS:,} characters of HTML"
+        raise MarkupError("output_too_large", message)
+
+
+def _stable(html: str, clock: Budget) -> str:
     """Sanitize again until the HTML is a fixed point of sanitize()."""
     for _ in range(3):
-        again = sanitize(html)
+        with clock.shielded():
+            again = sanitize(html)
         if again == html:
             return html
         html = again

@@ -26,7 +26,7 @@ PROBLEM = "application/problem+json"
 MERGE_PATCH = "application/merge-patch+json"
 VERSION = "1.0.0"
 ERRORS = {
-    400: "Malformed JSON, invalid UTF-8 or a malformed Idempotency-Key",
+    400: "Malformed or too deeply nested JSON, invalid UTF-8, or a malformed header",
     401: "No token, or an invalid, expired or revoked one",
     403: "The token lacks a scope, or the post belongs to another author",
     404: "No such post",

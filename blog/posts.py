@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from slugify import slugify
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -231,8 +232,13 @@ def _canonicalize(values: dict[str, Any]) -> None:
 
 
 def _render(content: str) -> markup.Rendered:
+    settings = current_app.config
+    size, most = len(content.encode("utf-8", "surrogatepass")), settings["API_MAX_MARKDOWN_BYTES"]
+    if size > most:
+        message = f"is {size} bytes of UTF-8; the limit is {most}"
+        raise InvalidPost([FieldError("content", message)], code="content_too_large")
     try:
-        return markup.render(content)
+        return markup.render(content, budget=settings["RENDER_BUDGET"])
     except markup.MarkupError as exc:
         raise InvalidPost([FieldError("content", str(exc))], code=exc.code) from exc
 

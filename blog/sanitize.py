@@ -17,7 +17,8 @@ EXTERNAL_REL = "noopener nofollow ugc"
 class MarkupError(ValueError):
     """Content we refuse to render; ``code`` is stable, ``str(error)`` is for humans.
 
-    Codes: invalid_text, nesting_too_deep, unstable_html, render_failed.
+    Codes: invalid_text, nesting_too_deep, output_too_large, render_timeout, too_complex,
+    unstable_html, render_failed.
     """
 
     def __init__(self, code: str, message: str) -> None:
@@ -43,14 +44,15 @@ _ATTRIBUTES: dict[str, set[str]] = {
     "img": {"src", "alt", "title", "width", "height"}, "ol": {"class", "start"},
     "li": {"id", "class"}, "sup": {"id", "class"}, "abbr": {"title"}, "details": {"open"},
     "input": {"class", "checked", "disabled"}, "pre": {"class"},
-    "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "class"}, "td": {"colspan", "rowspan", "class"},
     **{tag: {"class"} for tag in ("ul", "section", "hr", "code", "span")},
     **{h: {"id"} for h in _HEADINGS},
 }  # fmt: skip
-_ALIGN = {f"text-align:{side}" for side in ("left", "center", "right")}
-# markdown-it writes column alignment as exactly these styles; no other style passes.
+# Column alignment is a class (markup.py turns markdown-it's style into one): the site's CSP
+# ignores style attributes, so no style passes at all.
+_ALIGN = {f"align-{side}" for side in ("left", "center", "right")}
 # Code blocks get tabindex="0" from the renderer: keyboards can scroll a wide one sideways.
-_TAG_VALUES = {"th": {"style": _ALIGN}, "td": {"style": _ALIGN}, "pre": {"tabindex": {"0"}}}
+_TAG_VALUES = {"pre": {"tabindex": {"0"}}}
 # One forced attribute a tag: nh3 writes several in hash order, which changes per process.
 # A table may scroll sideways on a phone: tabindex lets keyboards scroll it.
 _SET_VALUES = {
@@ -62,7 +64,7 @@ _CLASSES = {
     "pre": {"highlight"}, "ul": {"contains-task-list"}, "ol": {"footnotes-list"},
     "li": {"task-list-item", "footnote-item"}, "input": {"task-list-item-checkbox"},
     "hr": {"footnotes-sep"}, "section": {"footnotes"}, "sup": {"footnote-ref"},
-    "a": {"footnote-backref"},
+    "a": {"footnote-backref"}, "th": _ALIGN, "td": _ALIGN,
 }  # fmt: skip
 _TOKEN_CLASSES = {name for name in STANDARD_TYPES.values() if name}
 _CLASS_PATTERNS = {

@@ -25,6 +25,10 @@ M = TypeVar("M", bound=BaseModel)
 # Ids are 32-bit integers on every database; the API answers 404 past this.
 MAX_ID = 2**31 - 1
 CURSOR_RE = re.compile(r"^p(\d{1,10})$")
+# Our bodies nest two levels (an object holding a list of tags); deeper is refused by name.
+MAX_JSON_DEPTH = 8
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_INNERMOST = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 
 
 class Problem(HTTPException):
@@ -260,9 +264,25 @@ def read_json(model: type[M], raw: bytes) -> M:
         return model.model_validate_json(text, strict=True)
     except ValidationError as exc:
         broken = [e for e in exc.errors(include_url=False) if e["type"] == "json_invalid"]
+        # The parser (jiter) stops at 200 levels; our own limit is far smaller.
+        if (broken and "recursion limit" in broken[0]["msg"]) or (
+            not broken and nests_deeper(text, MAX_JSON_DEPTH)
+        ):
+            detail = f"the JSON nests deeper than {MAX_JSON_DEPTH} levels"
+            raise Problem(400, "json_too_deep", detail) from None
         if broken:
             raise Problem(400, "malformed_json", broken[0]["msg"]) from None
         raise invalid(field_errors(exc)) from None
+
+
+def nests_deeper(text: str, limit: int) -> bool:
+    """Tell whether well-formed JSON nests arrays and objects deeper than `limit`."""
+    rest = _JSON_STRING.sub("", text)  # linear on valid JSON: every quote opens a string
+    for _ in range(limit):
+        rest, peeled = _INNERMOST.subn("", rest)
+        if not peeled:
+            return False
+    return bool(_INNERMOST.search(rest))
 
 
 def read_query(model: type[M], args: Mapping[str, str]) -> M:
@@ -291,8 +311,10 @@ def decode_cursor(cursor: str) -> int:
 
 
 def post_errors(exc: posts.InvalidPost) -> Problem:
-    """Return the 422 problem for a post posts.py refused."""
-    return invalid([{"field": e.field, "message": e.message} for e in exc.errors])
+    """Return the 422 problem for a post posts.py refused, with its code (nesting_too_deep…)."""
+    problem = invalid([{"field": e.field, "message": e.message} for e in exc.errors])
+    problem.problem_code = exc.code
+    return problem
 
 
 # ---------------------------------------------------------------- writing responses

@@ -17,6 +17,8 @@ from blog.extensions import db
 from blog.models import Author, Post
 
 ROOT = Path(__file__).resolve().parent.parent
+# The browser fixtures (one Chromium, one live site) are shared by every module that needs them.
+pytest_plugins = ["tests.browsing"]
 TEST_DATABASE_URL = os.environ.get("BLOG_TEST_DATABASE_URL", "")
 BASE_URL = "https://blog.example"
 

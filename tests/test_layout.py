@@ -47,10 +47,13 @@ LEVELS = {
     "safehttp": 7,  # POST to public addresses only; stdlib, no framework
     "feedformats": 7,  # RSS/Atom/JSON Feed serializers; pure
     "media": 7,  # uploaded images: format by magic bytes, content-hash names; pure
+    "headers": 3,  # security headers on every response
+    "redact": 7,  # masks tokens in every log record; stdlib only
+    "budget": 7.5,  # a time limit for markup.render; stdlib only
 }
 PURE = {"markup", "reading_time", "frontmatter", "config", "sanitize"}
 PURE |= {"language", "disclosure", "jsonld", "sitemap"}
-PURE |= {"safehttp", "feedformats", "media"}
+PURE |= {"safehttp", "feedformats", "media", "redact", "budget"}
 FRAMEWORKS = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug", "jinja2")
 
 
