@@ -21,7 +21,6 @@ from .browsing import AXE
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 PAGES = {
     "home": ("/", 200),
