@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,11 +28,6 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 compress = Compress()
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# SQLite's own checkpoints never wait for readers, so under a steady stream of reads the WAL
-# never restarts and grows without end, slowing every read. Every this many write
-# transactions a process waits for the readers of the moment and truncates it.
-SQLITE_CHECKPOINT_EVERY = 100
-_writes = itertools.count(1)
 
 # Interface strings and dates; catalogs live in blog/translations (see the Makefile).
 babel = Babel()
@@ -82,13 +76,3 @@ def write_transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
-    if next(_writes) % SQLITE_CHECKPOINT_EVERY == 0 and db.engine.dialect.name == "sqlite":
-        _checkpoint(db.engine)
-
-
-def _checkpoint(engine: Engine) -> None:
-    connection = engine.raw_connection()  # outside any transaction: a checkpoint needs that
-    try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        connection.close()
