@@ -21,9 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from bs4 import BeautifulSoup  # noqa: E402
 
-from blog import create_app, posts  # noqa: E402
+from blog import create_app  # noqa: E402
 from blog.extensions import db  # noqa: E402
-from blog.frontmatter import parse_authors, parse_post  # noqa: E402
 
 ENCODINGS = ("identity", "gzip", "br", "zstd")
 BUDGET = 30 * 1024
@@ -37,14 +36,8 @@ def build(folder: Path):
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}", "SECRET_KEY": "b"})
     with app.app_context():
         db.create_all()
-        source = ROOT / "posts"
-        authors = {}
-        for fields in parse_authors((source / "authors.yaml").read_text(encoding="utf-8")):
-            authors[fields["slug"]], _ = posts.save_author(fields)
-        for path in sorted(source.glob("*.md")):
-            post_file = parse_post(path.read_text(encoding="utf-8"), str(path))
-            author = authors[post_file.fields.get("author") or next(iter(authors))]
-            posts.import_post(post_file, author)
+    result = app.test_cli_runner().invoke(args=["import-posts", str(ROOT / "posts")])
+    assert result.exit_code == 0, result.output
     return app
 
 
