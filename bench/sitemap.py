@@ -70,7 +70,11 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     folder = Path(tempfile.mkdtemp(prefix="bench-sitemap-"))
     os.environ["BLOG_INSTANCE_PATH"] = str(folder)
-    settings = {"SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}"}
+    settings = {
+        "SECRET_KEY": "bench",
+        "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}",
+        "RESPONSE_CACHE_BYTES": 0,  # measure builds, not the per-process cache of built pages
+    }
     app = create_app(settings)
     with app.app_context():
         db.create_all()

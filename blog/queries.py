@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, select
 from sqlalchemy.orm import defer, selectinload
 
 from .extensions import db
-from .models import Author, Post, Tag, UTCDateTime, post_tags, utcnow
+from .models import Author, Event, Post, Tag, UTCDateTime, post_tags, utcnow
 
 
 @dataclass(frozen=True)
@@ -127,23 +127,34 @@ def archive() -> list[tuple[datetime, list[Post]]]:
     return months
 
 
-# Every public request asks this first, so the statement is built once and bound per call;
-# it is answered from the ix_posts_public index and the authors table.
+# Every public request asks this first, so it must not grow with the blog: each part is one
+# index lookup. Every write that readers could see records an event in the outbox, in its own
+# transaction (posts.py), so the newest event names the latest change, deletions included; a
+# scheduled post coming due moves the newest public publication time; authors are few.
 _NOW = bindparam("now", type_=UTCDateTime())
+_NEWEST_EVENT = select(Event.id, Event.created_at).order_by(Event.id.desc()).limit(1).subquery()
 _VERSION = select(
-    func.count(Post.id),
-    func.max(Post.updated_at),
-    func.max(Post.published_at),
+    select(_NEWEST_EVENT.c.id).scalar_subquery(),
+    select(_NEWEST_EVENT.c.created_at).scalar_subquery(),
+    select(Post.published_at)
+    .where(is_public(_NOW))
+    .order_by(Post.published_at.desc())
+    .limit(1)
+    .scalar_subquery(),
     select(func.max(Author.updated_at)).scalar_subquery(),
-).where(is_public(_NOW))
+)
 
 
-def public_version() -> tuple[int, datetime | None]:
-    """Return (count, newest change) of what readers can see: a cheap validator for ETags."""
-    row = db.session.execute(_VERSION, {"now": utcnow()}).one()
-    count, updated, published, author_updated = row
-    moments = [m for m in (updated, published, author_updated) if m is not None]
-    return count, max(moments) if moments else None
+def public_version() -> tuple[str, datetime | None]:
+    """Return (revision, newest change) of what readers can see: a cheap validator for ETags."""
+    event, changed, published, author_updated = db.session.execute(
+        _VERSION, {"now": utcnow()}
+    ).one()
+    moments = [m for m in (changed, published, author_updated) if m is not None]
+    # The newest publication time counts on its own: a post coming due is a change even
+    # when a later write (of a post still scheduled) is the newest moment.
+    revision = f"{event or 0}:{published.timestamp() if published else ''}"
+    return revision, max(moments) if moments else None
 
 
 def public_authors() -> list[Author]:

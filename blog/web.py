@@ -63,10 +63,10 @@ def conditional(
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            count, newest = queries.public_version()
-            g.public_version = (count, newest)  # a view may key a cached body on it
+            revision, newest = queries.public_version()
+            g.public_version = (revision, newest)  # a view may key a cached body on it
             variant = preferred(negotiate) if negotiate else ""
-            etag = make_etag(request.full_path, variant, count, newest)
+            etag = make_etag(request.full_path, variant, revision, newest)
             if is_fresh(etag, newest):
                 response = Response(status=304)
             elif (cached := _responses().get(etag)) is not None:
