@@ -189,20 +189,20 @@ def _add_item(feed: FeedGenerator, channel: Channel, item: Item) -> None:
 
 def rss(channel: Channel, items: Sequence[Item]) -> bytes:
     """Serialize an RSS 2.0 document with content:encoded, dc and our namespace."""
-    channel, items = _cleaned(channel, items)
-    feed = _generator(channel, rss=True)
-    for item in items:
-        _add_item(feed, channel, item)
-    return feed.rss_str(pretty=False)
+    return _feedgen_document(channel, items, rss=True)
 
 
 def atom(channel: Channel, items: Sequence[Item]) -> bytes:
     """Serialize an Atom 1.0 document with html content, xml:lang and our namespace."""
+    return _feedgen_document(channel, items, rss=False)
+
+
+def _feedgen_document(channel: Channel, items: Sequence[Item], rss: bool) -> bytes:
     channel, items = _cleaned(channel, items)
-    feed = _generator(channel, rss=False)
+    feed = _generator(channel, rss=rss)
     for item in items:
         _add_item(feed, channel, item)
-    return feed.atom_str(pretty=False)
+    return feed.rss_str(pretty=False) if rss else feed.atom_str(pretty=False)
 
 
 # ---------------------------------------------------------------- JSON Feed 1.1

@@ -116,6 +116,16 @@ Key = Annotated[
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
+def _writes(destructive: bool, idempotent: bool) -> ToolAnnotations:
+    """Annotations of a tool that changes the blog (and nothing outside it)."""
+    return ToolAnnotations(
+        read_only_hint=False,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
 def _fields(**values: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
@@ -123,14 +133,7 @@ def _fields(**values: Any) -> dict[str, Any]:
 def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
     """Register the authoring tools, each a call or two to the JSON API."""
 
-    @server.tool(
-        annotations=ToolAnnotations(
-            read_only_hint=False,
-            destructive_hint=False,
-            idempotent_hint=False,
-            open_world_hint=False,
-        )
-    )
+    @server.tool(annotations=_writes(destructive=False, idempotent=False))
     async def publish_post(
         title: Title,
         markdown: Markdown,
@@ -169,11 +172,7 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
         body.update(_fields(slug=slug))
         return Preview.model_validate(await blog.json("POST", "/preview", json=body, retry=True))
 
-    @server.tool(
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-        )
-    )
+    @server.tool(annotations=_writes(destructive=True, idempotent=True))
     async def update_post(
         post_id: PostId,
         title: Annotated[str | None, Field(min_length=1, description="A new title")] = None,
@@ -193,11 +192,7 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
             body["status"] = "draft" if draft else "published"
         return _post(await blog.json("PATCH", f"/posts/{post_id}", json=body, retry=True))
 
-    @server.tool(
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-        )
-    )
+    @server.tool(annotations=_writes(destructive=True, idempotent=True))
     async def delete_post(post_id: PostId) -> Deleted:
         """Delete one of your posts for good (it leaves the site and the feeds)."""
         await blog.call("DELETE", f"/posts/{post_id}")
@@ -234,14 +229,7 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
         """List the blog's tags with their public post counts: reuse them when they fit."""
         return TagList(tags=(await blog.json("GET", "/tags"))["items"])
 
-    @server.tool(
-        annotations=ToolAnnotations(
-            read_only_hint=False,
-            destructive_hint=False,
-            idempotent_hint=True,
-            open_world_hint=False,
-        )
-    )
+    @server.tool(annotations=_writes(destructive=False, idempotent=True))
     async def upload_image(
         path: Annotated[str | None, Field(description="A PNG, JPEG, GIF or WebP file")] = None,
         data_base64: Annotated[str | None, Field(description="Or its bytes in base64")] = None,

@@ -16,6 +16,8 @@ from blog import create_app, posts
 from blog.extensions import db
 from blog.models import Author, Post
 
+from .receiver import Receiver
+
 ROOT = Path(__file__).resolve().parent.parent
 # The browser fixtures (one Chromium, one live site) are shared by every module that needs them.
 pytest_plugins = ["tests.browsing"]
@@ -191,3 +193,11 @@ def build_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             if built is made[0]:
                 db.drop_all()
             db.engine.dispose()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP server on 127.0.0.1 that records what webhooks and hubs send it."""
+    found = Receiver()
+    yield found
+    found.close()

@@ -1,5 +1,6 @@
 """A real gunicorn on 127.0.0.1: the sample site in tests/site/ for the browser tests, and
-a bare blog for tests that need real HTTP with several workers."""
+a bare blog for tests that need real HTTP with several workers, run as a process group the
+tests may kill -9: the master, a worker, or all at once."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -142,6 +144,55 @@ READY_ATTEMPTS = 150  # 0.1 s apart: gunicorn and its workers import the app fir
 @contextmanager
 def gunicorn(database_url: str, instance: Path, workers: int = 3, **settings: str) -> Iterator[str]:
     """Serve the app on a free port with `workers` sync workers; yield its base URL."""
+    with running(database_url, instance, workers, ("--timeout", "60"), **settings) as server:
+        yield server.base
+
+
+@dataclass
+class Server:
+    """A running gunicorn: its master process, base URL and log file."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+    log: Path
+
+    def workers(self) -> list[int]:
+        """Return the pids of the master's live children."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if fields[1] == str(self.process.pid) and fields[0] != "Z":
+                found.append(int(entry.name))
+        return found
+
+    def crash(self) -> None:
+        """kill -9 the master and every worker at once, as a power cut would."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
+    def stop(self) -> None:
+        """Stop gracefully; kill -9 whatever is left."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        self.crash()
+
+
+def serve(
+    database_url: str, instance: Path, workers: int, args: tuple[str, ...] = (), **settings: str
+) -> Server:
+    """Start gunicorn (preloaded app, sync workers) in its own process group on a free port."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -153,17 +204,32 @@ def gunicorn(database_url: str, instance: Path, workers: int = 3, **settings: st
         **{f"BLOG_{name}": value for name, value in settings.items()},
     }
     instance.mkdir(parents=True, exist_ok=True)
-    log = open(instance / "gunicorn.log", "wb")
+    log = instance / "gunicorn.log"  # a restart in the same folder appends to it
     command = [sys.executable, "-m", "gunicorn", "--preload", "--workers", str(workers)]
-    command += ["--bind", f"127.0.0.1:{port}", "--timeout", "60", "blog:create_app()"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    command += ["--bind", f"127.0.0.1:{port}", *args, "blog:create_app()"]
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
+        )
+    server = Server(process, base, log)
     try:
-        _wait_until_ready(base, server, instance / "gunicorn.log")
-        yield base
+        _wait_until_ready(base, process, log)
+    except BaseException:
+        server.crash()
+        raise
+    return server
+
+
+@contextmanager
+def running(
+    database_url: str, instance: Path, workers: int, args: tuple[str, ...] = (), **settings: str
+) -> Iterator[Server]:
+    """Serve for the length of the block; never leave a process behind."""
+    server = serve(database_url, instance, workers, args, **settings)
+    try:
+        yield server
     finally:
-        server.send_signal(signal.SIGINT)  # quick shutdown: nothing here needs a graceful one
-        server.wait(timeout=30)
-        log.close()
+        server.stop()
 
 
 def _wait_until_ready(base: str, server: subprocess.Popen, log: Path) -> None:
@@ -176,3 +242,19 @@ def _wait_until_ready(base: str, server: subprocess.Popen, log: Path) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer:\n{log.read_text()}")
+
+
+def raw_request(base: str, head: bytes, body_parts: Sequence[bytes] = ()) -> bytes:
+    """Send bytes as they are (a body may stay unfinished); return the answer's head."""
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port), timeout=20) as conn:
+        conn.sendall(head)
+        for part in body_parts:
+            conn.sendall(part)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        return answer

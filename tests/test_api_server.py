@@ -8,7 +8,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from blog.extensions import db
 from blog.models import Post
 
-from .live import gunicorn
+from .live import gunicorn, raw_request
 
 pytestmark = pytest.mark.slow
 CLIENTS = 8
@@ -78,22 +77,6 @@ def test_concurrent_posts_with_one_title_all_get_their_own_slug(app, server, mak
     slugs = {a.json()["slug"] for a in answers}
     assert len(slugs) == CLIENTS and "sent-twice-at-once" in slugs
     assert count_posts(app) == CLIENTS
-
-
-def raw_request(base: str, head: bytes, body_parts: list[bytes]) -> bytes:
-    """Send a request by hand, leaving its body unfinished; return what the server answers."""
-    address = urlsplit(base)
-    with socket.create_connection((address.hostname, address.port), timeout=20) as conn:
-        conn.sendall(head)
-        for part in body_parts:
-            conn.sendall(part)
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-        return answer
 
 
 def test_a_declared_oversized_body_is_refused_before_it_is_sent(app, server, make_token):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,7 +15,7 @@ from blog.extensions import db
 from blog.models import Delivery, Post
 
 from .conftest import BASE_URL
-from .receiver import Receiver, wait_until
+from .receiver import wait_until
 
 FAST = {"WEBHOOK_BACKOFF": 0.05, "WEBHOOK_TIMEOUT": 5.0, "WEBHOOK_ATTEMPTS": 2}
 PRIVATE_TARGETS = [
@@ -32,13 +31,6 @@ PRIVATE_TARGETS = [
     "http://0.0.0.0/hook",
     "http://100.64.0.1/hook",
 ]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from blog.markup import MarkupError, render
 from blog.models import Post
 from blog.sanitize import sanitize
 
-from . import chaos, conftest
+from . import conftest, live
 from .conftest import Api
 
 LIMIT = 262_144
@@ -185,8 +185,13 @@ def test_a_worker_is_freed_at_the_budget_and_others_are_served_meanwhile(
     headers = {"Authorization": f"Bearer {make_token()}"}
     done = threading.Event()
     reads: list[int] = []
-    with chaos.running(
-        settings["DATABASE_URL"], tmp_path / "live", 2, ("--timeout", "5"), RENDER_BUDGET="1"
+    with live.running(
+        settings["DATABASE_URL"],
+        tmp_path / "live",
+        2,
+        ("--timeout", "5"),
+        RENDER_BUDGET="1",
+        WEBHOOK_WORKER="false",
     ) as server:
 
         def read() -> None:

@@ -46,7 +46,7 @@ class Client:
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.statuses: Counter[int] = Counter()
         self.failures: list[str] = []
-        self.created: list[tuple[str, str]] = []  # (slug, title) acknowledged by a 201
+        self.created: list[tuple[int, str, str]] = []  # (id, slug, title) from each 201
 
     def plan(self) -> list[str]:
         creates = CREATES // CLIENTS + (self.number < CREATES % CLIENTS)
@@ -69,20 +69,20 @@ class Client:
         body = {"title": title, "content": f"{title}.", "status": "published", "tags": ["load"]}
         answer = self.call("post", "/api/v1/posts", json=body)
         if answer.status_code == 201:
-            self.created.append((answer.json()["slug"], title))
+            made = answer.json()
+            self.created.append((made["id"], made["slug"], title))
 
     def edit(self, n: int) -> None:
         if not self.created:
             self.failures.append("edit: no post of mine was acknowledged")
             return
-        slug, title = self.created[n % len(self.created)]
-        post_id = self.call("get", f"/api/v1/posts?slug={slug}").json()["items"][0]["id"]
+        post_id, _, title = self.created[n % len(self.created)]
         self.call("patch", f"/api/v1/posts/{post_id}", json={"content": f"{title}, edited."})
 
     def read(self, n: int) -> None:
         path = READ_PATHS[n % len(READ_PATHS)]
         if path == "newest post":
-            path = f"/posts/{self.created[-1][0]}" if self.created else "/"
+            path = f"/posts/{self.created[-1][1]}" if self.created else "/"
         self.call("get", path)
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -115,7 +115,7 @@ def test_no_database_is_locked_reaches_a_client(
     assert sum(statuses.values()) >= CREATES + EDITS + READS
     log = (instance / "gunicorn.log").read_text(errors="replace")
     assert "locked" not in log.lower(), log[-3000:]
-    created = {title for client in clients for _, title in client.created}
+    created = {title for client in clients for _, _, title in client.created}
     assert len(created) == CREATES
     with app.app_context():
         stored = set(db.session.scalars(select(Post.title)))

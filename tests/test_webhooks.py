@@ -22,7 +22,7 @@ from blog.models import Delivery, DeliveryAttempt, Event
 
 from .conftest import BASE_URL
 from .conftest import test_settings as settings_for
-from .receiver import Receiver, wait_until
+from .receiver import wait_until
 
 FAST = {
     "WEBHOOK_ALLOW_PRIVATE": True,  # the receiver lives on 127.0.0.1
@@ -35,13 +35,6 @@ FAST = {
 @pytest.fixture
 def settings(tmp_path: Path) -> dict[str, Any]:
     return settings_for(tmp_path, **FAST)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    yield found
-    found.close()
 
 
 @pytest.fixture
