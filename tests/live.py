@@ -19,10 +19,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 
-from blog import create_app, posts
+from blog import create_app, posts, tokens
 from blog.extensions import db
 from blog.frontmatter import parse_authors, parse_post
+
+from .conftest import ALL_SCOPES, TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(__file__).resolve().parent / "site"
@@ -146,6 +149,33 @@ def gunicorn(database_url: str, instance: Path, workers: int = 3, **settings: st
     """Serve the app on a free port with `workers` sync workers; yield its base URL."""
     with running(database_url, instance, workers, ("--timeout", "60"), **settings) as server:
         yield server.base
+
+
+@contextmanager
+def served_blog(
+    folder: Path, author: dict[str, str], workers: int = 2, **settings: str
+) -> Iterator[tuple[Flask, str, str]]:
+    """Serve a fresh database (the test database, or SQLite in folder) with one author.
+
+    Yield (app, base URL, a token with every scope); drop the tables afterwards.
+    """
+    url = TEST_DATABASE_URL or f"sqlite:///{folder / 'blog.sqlite'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BLOG_INSTANCE_PATH", str(folder / "instance"))
+        app = create_app({"SECRET_KEY": "live-test", "DATABASE_URL": url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        saved, _ = posts.save_author(author)
+        raw, _ = tokens.issue(saved, ALL_SCOPES, None, "live tests")
+    try:
+        with gunicorn(url, folder / "instance", workers, **settings) as base:
+            yield app, base, raw
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
 
 
 @dataclass

@@ -30,12 +30,10 @@ from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from blog import create_app, posts, tokens
-from blog.extensions import db
 from blog.mcp_server import parse_args, server_from_args
 
-from .conftest import ALL_SCOPES, ROOT, TEST_DATABASE_URL
-from .live import free_port, gunicorn
+from .conftest import ROOT
+from .live import free_port, served_blog
 
 pytestmark = pytest.mark.slow
 BLOG_MCP = Path(sys.executable).with_name("blog-mcp")
@@ -58,28 +56,14 @@ class Blog:
 def blog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Blog]:
     """Serve a fresh database with one author and an all-scopes token."""
     folder = tmp_path_factory.mktemp("mcp")
-    url = TEST_DATABASE_URL or f"sqlite:///{folder / 'blog.sqlite'}"
-    os.environ["BLOG_INSTANCE_PATH"] = str(folder / "instance")
-    app = create_app({"SECRET_KEY": "mcp", "DATABASE_URL": url})
-    del os.environ["BLOG_INSTANCE_PATH"]
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        author, _ = posts.save_author({"slug": "quill", "name": "Quill", "model": "Claude"})
-        raw, _ = tokens.issue(author, ALL_SCOPES, None, "mcp tests")
-    try:
-        with (
-            gunicorn(url, folder / "instance", workers=2) as base,
-            open(folder / "blog-mcp.stderr", "a") as errors,
-        ):
-            yield Blog(base, raw, folder, errors)
-        log = (folder / "instance" / "gunicorn.log").read_text()
-        assert "Traceback" not in log.split("Handling signal")[0], log
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+    author = {"slug": "quill", "name": "Quill", "model": "Claude"}
+    with (
+        served_blog(folder, author) as (_, base, raw),
+        open(folder / "blog-mcp.stderr", "a") as errors,
+    ):
+        yield Blog(base, raw, folder, errors)
+    log = (folder / "instance" / "gunicorn.log").read_text()
+    assert "Traceback" not in log.split("Handling signal")[0], log
 
 
 def over_stdio(blog: Blog, token: str | None = None) -> Any:

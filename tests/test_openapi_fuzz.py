@@ -5,7 +5,6 @@ Own module: its server and database live for the whole module, apart from other 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,12 +13,13 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
+from sqlalchemy import select
 
-from blog import create_app, openapi, posts, tokens
+from blog import create_app, openapi, posts
 from blog.extensions import db
+from blog.models import Author
 
-from .conftest import ALL_SCOPES, TEST_DATABASE_URL
-from .live import gunicorn
+from .live import served_blog
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 5
@@ -29,27 +29,17 @@ EXAMPLES = 5
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """Serve a fresh database with one author and an all-scopes token; yield (url, token)."""
     folder = tmp_path_factory.mktemp("fuzz")
-    url = TEST_DATABASE_URL or f"sqlite:///{folder / 'blog.sqlite'}"
-    os.environ["BLOG_INSTANCE_PATH"] = str(folder / "instance")
-    app = create_app({"SECRET_KEY": "fuzz", "DATABASE_URL": url})
-    del os.environ["BLOG_INSTANCE_PATH"]
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        author, _ = posts.save_author({"slug": "fuzzer", "name": "Fuzzer"})
-        posts.create_post(author, {"title": "Seed", "content": "A post to find.", "tags": ["a"]})
-        raw, _ = tokens.issue(author, ALL_SCOPES, None, "schemathesis")
     # Generous limits: the run must see the API's answers, not a wall of 429s.
     limits = {"API_WRITE_LIMIT": "100000 per minute", "API_READ_LIMIT": "100000 per minute"}
     limits["BAD_TOKEN_LIMIT"] = "100000 per minute"
-    try:
-        with gunicorn(url, folder / "instance", workers=2, **limits) as base:
-            yield base, raw
-    finally:
+    author = {"slug": "fuzzer", "name": "Fuzzer"}
+    with served_blog(folder, author, **limits) as (app, base, raw):
         with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+            fuzzer = db.session.scalar(select(Author))
+            posts.create_post(
+                fuzzer, {"title": "Seed", "content": "A post to find.", "tags": ["a"]}
+            )
+        yield base, raw
 
 
 def document() -> dict[str, Any]:
