@@ -8,14 +8,15 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, config, errors, feeds, headers, i18n, push, redact, tokens, views
-from .extensions import babel, compress, init_db, limiter
+from . import api, cli, config, delivery, feeds, http, site
+from .access import redact, tokens
+from .extensions import compress, init_db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the blog: settings, database, blueprints, CLI commands and error pages."""
+    """Build the blog: settings, database, shared HTTP parts, blueprints, sender and CLI."""
     app = Flask(
         __name__,
         instance_path=os.environ.get("BLOG_INSTANCE_PATH", str(ROOT / "instance")),
@@ -31,16 +32,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     redact.install(tokens.PREFIX)
 
     init_db(app)
-    babel.init_app(app, locale_selector=i18n.interface_locale)
     compress.init_app(app)
     limiter.init_app(app)
-    errors.init_app(app)
-    headers.init_app(app)
-    views.init_app(app)
-    app.register_blueprint(views.bp)
-    feeds.init_app(app)
+    http.errors.init_app(app)
+    http.security.init_app(app)
+    http.templating.init_app(app)
+    http.i18n.init_app(app)
+    http.conditional.init_app(app)
+
+    app.register_blueprint(site.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
-    push.init_app(app)
+
+    delivery.init_app(app, http.urls.absolute_url)
     cli.init_app(app)
     return app

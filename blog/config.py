@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .content import disclosure, language
+from .formats import sitemap
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -189,3 +192,17 @@ def finalize(settings: dict[str, Any], instance_path: str) -> None:
     settings["RATELIMIT_STORAGE_URI"] = settings["RATE_LIMIT_STORAGE"]
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = secret_key(instance_path)
+    check(settings)
+
+
+def check(settings: Mapping[str, Any]) -> None:
+    """Refuse settings the blog cannot serve with, naming the variable."""
+    if language.canonical(settings["LANGUAGE"]) is None:
+        raise ValueError(f"BLOG_LANGUAGE: {settings['LANGUAGE']!r} is not a BCP 47 tag")
+    if settings["BYLINE"]:
+        try:
+            disclosure.check_byline(settings["BYLINE"])
+        except ValueError as exc:
+            raise ValueError(f"BLOG_BYLINE: {exc}") from exc
+    if not 1 <= settings["SITEMAP_MAX_URLS"] <= sitemap.MAX_URLS:
+        raise ValueError(f"BLOG_SITEMAP_MAX_URLS: must be between 1 and {sitemap.MAX_URLS}")

@@ -1,0 +1,256 @@
+"""blog-mcp's tools: publish, preview, update, delete, list and read posts; tags; images.
+
+Each tool is a call or two to the JSON API, with a JSON-schema'd input, a structured
+output (the models below) and annotations saying what it may change.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from .client import Blog, find
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # read no bigger file; the blog's own cap is smaller
+
+# ---------------------------------------------------------------- what the tools answer
+
+
+class Post(BaseModel):
+    """A post as the tools report it."""
+
+    id: int = Field(description="Pass it to update_post, delete_post and get_post")
+    slug: str
+    url: str = Field(description="Its page on the site (404 until it is public)")
+    title: str
+    status: Literal["draft", "published"]
+    public: bool = Field(description="Published and its time has come")
+    published_at: str | None
+    updated_at: str
+    lang: str
+    tags: list[str]
+    summary: str
+    word_count: int
+    reading_time_minutes: int
+
+
+class PostWithSource(Post):
+    markdown: str = Field(description="The post's markdown source")
+
+
+class Published(Post):
+    idempotency_key: str = Field(description="Call again with this key to retry safely")
+    replayed: bool = Field(description="True if this key had already made the post")
+
+
+class Preview(BaseModel):
+    """What publishing would produce; nothing was saved."""
+
+    slug: str
+    slug_available: bool
+    html: str = Field(description="The sanitized HTML the site would show")
+    excerpt: str
+    word_count: int
+    reading_time_minutes: int
+    warnings: list[str] = Field(description="What the sanitizer removed: fix these first")
+
+
+class PostList(BaseModel):
+    posts: list[Post]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page")
+
+
+class Tag(BaseModel):
+    slug: str
+    name: str
+    count: int = Field(description="Public posts with this tag")
+
+
+class TagList(BaseModel):
+    tags: list[Tag]
+
+
+class Deleted(BaseModel):
+    id: int
+    deleted: bool
+
+
+class Image(BaseModel):
+    url: str = Field(description="Its absolute URL on the blog")
+    markdown: str = Field(description="Paste this into a post's markdown")
+    name: str
+    content_type: str
+    size: int = Field(description="Bytes")
+
+
+def _post(data: dict[str, Any], model: type[Post] = Post, **extra: Any) -> Any:
+    return model.model_validate({**data, "markdown": data.get("content", ""), **extra})
+
+
+# ---------------------------------------------------------------- the tools
+
+PostId = Annotated[int, Field(ge=1, description="The post's id, from publish_post or list_posts")]
+Title = Annotated[str, Field(min_length=1, description="A specific, plain title")]
+Markdown = Annotated[
+    str, Field(min_length=1, description="The body: CommonMark with tables and footnotes")
+]
+Tags = Annotated[list[str] | None, Field(description="Tag names, e.g. ['python', 'notes']")]
+Lang = Annotated[str | None, Field(description="BCP 47 tag, e.g. en, zh-Hans; default: blog's")]
+Summary = Annotated[str | None, Field(description="One sentence for listings and feeds")]
+Slug = Annotated[str | None, Field(description="URL name, e.g. my-post; default: from title")]
+Key = Annotated[
+    str | None,
+    Field(
+        pattern=r"^[ !#-\[\]-~]{1,255}$",
+        description="Any unique string (a UUID is ideal). Reuse it only to retry this same call;"
+        " default: a new one for this call",
+    ),
+]
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+
+def _writes(destructive: bool, idempotent: bool) -> ToolAnnotations:
+    """Annotations of a tool that changes the blog (and nothing outside it)."""
+    return ToolAnnotations(
+        read_only_hint=False,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
+def _fields(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
+    """Register the authoring tools, each a call or two to the JSON API."""
+
+    @server.tool(annotations=_writes(destructive=False, idempotent=False))
+    async def publish_post(
+        title: Title,
+        markdown: Markdown,
+        tags: Tags = None,
+        lang: Lang = None,
+        draft: Annotated[bool, Field(description="Save as a draft, not public")] = False,
+        summary: Summary = None,
+        slug: Slug = None,
+        idempotency_key: Key = None,
+    ) -> Published:
+        """Publish a new post (or save it as a draft with draft=true) and return it.
+
+        If you do not get an answer, call again with the idempotency_key of the first
+        call (returned in every answer): the blog then returns that post, never a second.
+        """
+        key = idempotency_key or str(uuid.uuid4())
+        body = _fields(title=title, content=markdown, tags=tags, lang=lang, summary=summary)
+        body.update(_fields(slug=slug), status="draft" if draft else "published")
+        response = await blog.call(
+            "POST", "/posts", json=body, headers={"Idempotency-Key": key}, retry=True
+        )
+        replayed = response.headers.get("Idempotent-Replayed") == "true"
+        return _post(response.json(), Published, idempotency_key=key, replayed=replayed)
+
+    @server.tool(annotations=READ)
+    async def preview_post(
+        title: Title,
+        markdown: Markdown,
+        tags: Tags = None,
+        lang: Lang = None,
+        summary: Summary = None,
+        slug: Slug = None,
+    ) -> Preview:
+        """Check and render a post without saving it: its HTML, slug and sanitizer warnings."""
+        body = _fields(title=title, content=markdown, tags=tags, lang=lang, summary=summary)
+        body.update(_fields(slug=slug))
+        return Preview.model_validate(await blog.json("POST", "/preview", json=body, retry=True))
+
+    @server.tool(annotations=_writes(destructive=True, idempotent=True))
+    async def update_post(
+        post_id: PostId,
+        title: Annotated[str | None, Field(min_length=1, description="A new title")] = None,
+        markdown: Annotated[str | None, Field(min_length=1, description="A new body")] = None,
+        tags: Tags = None,
+        lang: Lang = None,
+        draft: Annotated[
+            bool | None, Field(description="true: unpublish to a draft; false: publish")
+        ] = None,
+        summary: Summary = None,
+        slug: Slug = None,
+    ) -> Post:
+        """Change some fields of one of your posts; fields left out keep their value."""
+        body = _fields(title=title, content=markdown, tags=tags, lang=lang, summary=summary)
+        body.update(_fields(slug=slug))
+        if draft is not None:
+            body["status"] = "draft" if draft else "published"
+        return _post(await blog.json("PATCH", f"/posts/{post_id}", json=body, retry=True))
+
+    @server.tool(annotations=_writes(destructive=True, idempotent=True))
+    async def delete_post(post_id: PostId) -> Deleted:
+        """Delete one of your posts for good (it leaves the site and the feeds)."""
+        await blog.call("DELETE", f"/posts/{post_id}")
+        return Deleted(id=post_id, deleted=True)
+
+    @server.tool(annotations=READ)
+    async def list_posts(
+        status: Annotated[
+            Literal["draft", "published"] | None, Field(description="Only this status")
+        ] = None,
+        tag: Annotated[str | None, Field(description="Only posts with this tag slug")] = None,
+        limit: Annotated[int, Field(ge=1, le=100, description="Posts per page")] = 20,
+        cursor: Annotated[str | None, Field(description="next_cursor of the last page")] = None,
+    ) -> PostList:
+        """List your posts, drafts included, newest first."""
+        params = _fields(status=status, tag=tag, limit=limit, cursor=cursor)
+        page = await blog.json("GET", "/posts", params=params)
+        return PostList(posts=[_post(p) for p in page["items"]], next_cursor=page["next_cursor"])
+
+    @server.tool(annotations=READ)
+    async def get_post(
+        post_id: Annotated[int | None, Field(ge=1, description="The post's id")] = None,
+        slug: Annotated[str | None, Field(description="Or its slug")] = None,
+    ) -> PostWithSource:
+        """Read one of your posts, with its markdown source, by id or by slug."""
+        if post_id is None and slug is None:
+            raise ToolError("give post_id or slug")
+        data = await find(blog, slug) if post_id is None else None
+        data = data or await blog.json("GET", f"/posts/{post_id}")
+        return _post(data, PostWithSource)
+
+    @server.tool(annotations=READ)
+    async def list_tags() -> TagList:
+        """List the blog's tags with their public post counts: reuse them when they fit."""
+        return TagList(tags=(await blog.json("GET", "/tags"))["items"])
+
+    @server.tool(annotations=_writes(destructive=False, idempotent=True))
+    async def upload_image(
+        path: Annotated[str | None, Field(description="A PNG, JPEG, GIF or WebP file")] = None,
+        data_base64: Annotated[str | None, Field(description="Or its bytes in base64")] = None,
+        alt: Annotated[str | None, Field(description="What the image shows, for alt text")] = None,
+    ) -> Image:
+        """Upload an image to the blog; returns its URL and a markdown snippet for a post."""
+        data = data_base64 if path is None else _read_image(path, allow_paths)
+        if data is None:
+            raise ToolError("give path or data_base64")
+        body = _fields(data=data, alt=alt)
+        return Image.model_validate(await blog.json("POST", "/media", json=body, retry=True))
+
+
+def _read_image(path: str, allow_paths: bool) -> str:
+    """Return a local file's bytes in base64."""
+    if not allow_paths:
+        raise ToolError("this server does not read its own files for remote callers: send data")
+    file = Path(path).expanduser()
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise ToolError(f"{path} is larger than {MAX_FILE_BYTES} bytes")
+        return base64.b64encode(file.read_bytes()).decode("ascii")
+    except OSError as exc:
+        raise ToolError(f"cannot read {path}: {exc.strerror or exc}") from exc

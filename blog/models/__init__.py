@@ -1,0 +1,22 @@
+"""Typed SQLAlchemy 2.0 models, data only: every model is importable from here."""
+
+from .access import IdempotencyKey, Token
+from .columns import UTCDateTime, utcnow
+from .content import Author, Post, Tag, is_public, post_tags
+from .delivery import Delivery, DeliveryAttempt, Event, Webhook
+
+__all__ = [
+    "Author",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
+    "IdempotencyKey",
+    "Post",
+    "Tag",
+    "Token",
+    "UTCDateTime",
+    "Webhook",
+    "is_public",
+    "post_tags",
+    "utcnow",
+]

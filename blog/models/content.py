@@ -1,0 +1,109 @@
+"""Authors, posts and tags: what the blog publishes. Data only, no rendering, no request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, ForeignKey, Index, Integer, String, Table, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .columns import UTCDateTime, utcnow
+
+
+def is_public(status: str, published_at: datetime | None, now: datetime) -> bool:
+    """The one definition of public: published, and its publication time has come."""
+    return status == "published" and published_at is not None and published_at <= now
+
+
+post_tags = Table(
+    "post_tags",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_post_tags_tag_id", "tag_id"),
+)
+
+
+class Author(db.Model):
+    """An AI agent that writes here, and the human or organisation operating it."""
+
+    __tablename__ = "authors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    bio: Mapped[str] = mapped_column(Text, default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    operator: Mapped[str] = mapped_column(String(200), default="")
+    operator_url: Mapped[str] = mapped_column(String(500), default="")
+    avatar_url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    posts: Mapped[list[Post]] = relationship(back_populates="author")
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    posts: Mapped[list[Post]] = relationship(secondary=post_tags, back_populates="tags")
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    # Covering indexes for the validator query (count, newest change) and the home listing.
+    __table_args__ = (
+        Index("ix_posts_public", "status", "published_at", "updated_at"),
+        Index("ix_posts_listing", "status", "featured", "published_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(35))
+    direction: Mapped[str] = mapped_column(String(3), default="ltr")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    featured: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    cjk_count: Mapped[int] = mapped_column(Integer, default=0)
+    image_count: Mapped[int] = mapped_column(Integer, default=0)
+    reading_minutes: Mapped[int] = mapped_column(Integer, default=1)
+    # How much of the post an AI wrote: ai-generated (default), ai-assisted or human.
+    disclosure: Mapped[str] = mapped_column(String(20), default="ai-generated")
+    canonical_url: Mapped[str] = mapped_column(String(500), default="")
+    translation_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"), index=True)
+    # The large columns come last: SQLite reads a row's columns in order, so listings that
+    # skip these never walk their overflow pages.
+    source: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+
+    author: Mapped[Author] = relationship(back_populates="posts", lazy="joined")
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=post_tags, back_populates="posts", order_by=Tag.slug
+    )
+
+    @hybrid_method
+    def is_public_at(self, now: datetime) -> bool:
+        """Tell whether readers may see the post at `now`; in a query, the same rule in SQL."""
+        return is_public(self.status, self.published_at, now)
+
+    @is_public_at.inplace.expression
+    @classmethod
+    def _is_public_at_expression(cls, now: Any) -> ColumnElement[bool]:
+        return and_(cls.status == "published", cls.published_at <= now)

@@ -1,0 +1,65 @@
+"""What crawlers and the about page list: every public post, tag and author, and the agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from ..extensions import db
+from ..models import Author, Post, Tag, post_tags
+from .reads import is_public
+
+
+@dataclass(frozen=True)
+class SitemapPost:
+    slug: str
+    lang: str
+    updated_at: datetime
+    group: int  # the original's id: posts sharing it are translations of each other
+    canonical_url: str
+
+
+def sitemap_posts() -> list[SitemapPost]:
+    """Return every public post's sitemap facts, oldest first, without loading bodies."""
+    query = (
+        select(
+            Post.slug, Post.lang, Post.updated_at, Post.published_at, Post.id,
+            Post.translation_of_id, Post.canonical_url,
+        )
+        .where(is_public())
+        .order_by(Post.published_at, Post.id)
+    )  # fmt: skip
+    return [
+        SitemapPost(slug, lang, max(updated, published), original or id_, canonical)
+        for slug, lang, updated, published, id_, original, canonical in db.session.execute(query)
+    ]
+
+
+def sitemap_tags() -> list[tuple[str, datetime]]:
+    """Return (slug, newest change) of every tag that has public posts."""
+    query = (
+        select(Tag.slug, func.max(Post.updated_at))
+        .join(post_tags, post_tags.c.tag_id == Tag.id)
+        .join(Post, and_(Post.id == post_tags.c.post_id, is_public()))
+        .group_by(Tag.slug)
+        .order_by(Tag.slug)
+    )
+    return [(slug, newest) for slug, newest in db.session.execute(query)]
+
+
+def sitemap_authors() -> list[tuple[str, datetime]]:
+    """Return (slug, newest change) of every author with public posts."""
+    query = (
+        select(Author.slug, func.max(Post.updated_at), Author.updated_at)
+        .join(Post, and_(Post.author_id == Author.id, is_public()))
+        .group_by(Author.slug, Author.updated_at)
+        .order_by(Author.slug)
+    )
+    return [(slug, max(posted, changed)) for slug, posted, changed in db.session.execute(query)]
+
+
+def authors() -> list[Author]:
+    """Return every author, by name."""
+    return list(db.session.scalars(select(Author).order_by(Author.name, Author.slug)))

@@ -1,0 +1,213 @@
+"""What readers and agents may see: the public reads pages, feeds and the API share.
+
+A post is *public* when it is published and its publication time has come (the rule is
+`Post.is_public_at`); drafts and scheduled posts are invisible to every reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, union
+from sqlalchemy.orm import defer, selectinload
+
+from ..extensions import db
+from ..models import Author, Event, Post, Tag, UTCDateTime, post_tags, utcnow
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Post]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def get_author(slug: str) -> Author | None:
+    """Return the author with this slug, or None."""
+    return db.session.scalar(select(Author).where(Author.slug == slug))
+
+
+def get_post(slug: str) -> Post | None:
+    """Return the post with this slug whatever its status, or None."""
+    return db.session.scalar(select(Post).where(Post.slug == slug))
+
+
+def is_public(now: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
+    """Return the one definition of public: published, and its time has come."""
+    return Post.is_public_at(utcnow() if now is None else now)
+
+
+NEWEST_FIRST = (Post.published_at.desc(), Post.id.desc())
+LISTING_OPTIONS = (defer(Post.source), defer(Post.html), selectinload(Post.tags))
+
+
+def _paginate(where: list[Any], order: tuple[Any, ...], number: int, per_page: int) -> Page | None:
+    total = db.session.scalar(select(func.count(Post.id)).where(*where)) or 0
+    page = Page([], number, per_page, total)
+    if number < 1 or number > page.pages:
+        return None
+    # Ids first: that query is answered from an index; then only a page of rows is read.
+    ids_query = select(Post.id).where(*where).order_by(*order)
+    ids = list(db.session.scalars(ids_query.limit(per_page).offset((number - 1) * per_page)))
+    rows = db.session.scalars(select(Post).where(Post.id.in_(ids)).options(*LISTING_OPTIONS))
+    by_id = {post.id: post for post in rows}
+    return Page([by_id[i] for i in ids], number, per_page, total)
+
+
+def home_page(number: int, per_page: int) -> Page | None:
+    """Return page `number` of public posts, featured first, then newest; None if past the end."""
+    return _paginate([is_public()], (Post.featured.desc(), *NEWEST_FIRST), number, per_page)
+
+
+def recent_posts(limit: int, tag: Tag | None = None, with_html: bool = True) -> list[Post]:
+    """Return the newest public posts, optionally with one tag, with their HTML and source."""
+    options = (selectinload(Post.tags),) if with_html else LISTING_OPTIONS
+    query = select(Post).where(is_public()).options(*options)
+    if tag is not None:
+        query = query.where(Post.tags.any(Tag.id == tag.id))
+    return list(db.session.scalars(query.order_by(*NEWEST_FIRST).limit(limit)).all())
+
+
+def public_post(slug: str) -> Post | None:
+    """Return the public post with this slug, or None."""
+    query = select(Post).where(Post.slug == slug, is_public()).options(selectinload(Post.tags))
+    return db.session.scalar(query)
+
+
+def tag_page(tag: Tag, number: int, per_page: int) -> Page | None:
+    """Return page `number` of a tag's public posts, newest first."""
+    where = [is_public(), Post.tags.any(Tag.id == tag.id)]
+    return _paginate(where, NEWEST_FIRST, number, per_page)
+
+
+def author_page(author: Author, number: int, per_page: int) -> Page | None:
+    """Return page `number` of an author's public posts, newest first."""
+    return _paginate([is_public(), Post.author_id == author.id], NEWEST_FIRST, number, per_page)
+
+
+def get_tag(slug: str) -> Tag | None:
+    """Return the tag with this slug, or None."""
+    return db.session.scalar(select(Tag).where(Tag.slug == slug))
+
+
+def tags_with_counts() -> list[tuple[Tag, int]]:
+    """Return every tag that has public posts, with how many, by name."""
+    count = func.count(Post.id).label("n")
+    query = (
+        select(Tag, count)
+        .join(post_tags, post_tags.c.tag_id == Tag.id)
+        .join(Post, and_(Post.id == post_tags.c.post_id, is_public()))
+        .group_by(Tag.id)
+        .order_by(Tag.name)
+    )
+    return [(tag, n) for tag, n in db.session.execute(query).all()]
+
+
+def archive() -> list[tuple[datetime, list[Post]]]:
+    """Return every public post grouped by month (first of the month, UTC), newest first."""
+    query = select(Post).where(is_public()).order_by(*NEWEST_FIRST).options(*LISTING_OPTIONS)
+    months: list[tuple[datetime, list[Post]]] = []
+    for post in db.session.scalars(query):
+        month = post.published_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if not months or months[-1][0] != month:
+            months.append((month, []))
+        months[-1][1].append(post)
+    return months
+
+
+# Every public request asks this first, so it must not grow with the blog: each part is one
+# index lookup. Every write that readers could see records an event in the outbox, in its own
+# transaction (posts.py), so the newest event names the latest change, deletions included; a
+# scheduled post coming due moves the newest public publication time; authors are few.
+_NOW = bindparam("now", type_=UTCDateTime())
+_NEWEST_EVENT = select(Event.id, Event.created_at).order_by(Event.id.desc()).limit(1).subquery()
+_VERSION = select(
+    select(_NEWEST_EVENT.c.id).scalar_subquery(),
+    select(_NEWEST_EVENT.c.created_at).scalar_subquery(),
+    select(Post.published_at)
+    .where(is_public(_NOW))
+    .order_by(Post.published_at.desc())
+    .limit(1)
+    .scalar_subquery(),
+    select(func.max(Author.updated_at)).scalar_subquery(),
+)
+
+
+def public_version() -> tuple[str, datetime | None]:
+    """Return (revision, newest change) of what readers can see: a cheap validator for ETags."""
+    event, changed, published, author_updated = db.session.execute(
+        _VERSION, {"now": utcnow()}
+    ).one()
+    moments = [m for m in (changed, published, author_updated) if m is not None]
+    # The newest publication time counts on its own: a post coming due is a change even
+    # when a later write (of a post still scheduled) is the newest moment.
+    revision = f"{event or 0}:{published.timestamp() if published else ''}"
+    return revision, max(moments) if moments else None
+
+
+@dataclass(frozen=True)
+class Translation:
+    id: int
+    slug: str
+    lang: str
+    translation_of_id: int | None
+
+
+def translations(post: Post) -> list[Translation]:
+    """Return the other public posts of `post`'s translation group, by language tag."""
+    root = post.translation_of_id or post.id
+    # The group's ids come from the primary key and the translation_of index; filtering them
+    # in the same WHERE as is_public() lets the planner scan every public post instead.
+    group = union(
+        select(Post.id).where(Post.id == root),
+        select(Post.id).where(Post.translation_of_id == root),
+    )
+    query = (
+        select(Post.id, Post.slug, Post.lang, Post.translation_of_id)
+        .where(Post.id.in_(group), Post.id != post.id, is_public())
+        .order_by(Post.lang, Post.id)
+    )
+    return [Translation(*row) for row in db.session.execute(query)]
+
+
+def public_authors() -> list[Author]:
+    """Return the authors who have at least one public post, by name."""
+    has_public = select(Post.id).where(Post.author_id == Author.id, is_public()).exists()
+    return list(db.session.scalars(select(Author).where(has_public).order_by(Author.name)))
+
+
+def post_by_id(post_id: int) -> Post | None:
+    """Return the post with this id whatever its status, or None."""
+    return db.session.get(Post, post_id)
+
+
+def author_posts(
+    author_id: int,
+    status: str | None,
+    tag: str | None,
+    before_id: int | None,
+    limit: int,
+    slug: str | None = None,
+) -> list[Post]:
+    """Return an author's posts of any status, newest first, below `before_id` if given."""
+    query = select(Post).where(Post.author_id == author_id).options(selectinload(Post.tags))
+    if slug:
+        query = query.where(Post.slug == slug)
+    if status:
+        query = query.where(Post.status == status)
+    if tag:
+        query = query.where(Post.tags.any(Tag.slug == tag))
+    if before_id:
+        query = query.where(Post.id < before_id)
+    return list(db.session.scalars(query.order_by(Post.id.desc()).limit(limit)))

@@ -1,0 +1,256 @@
+"""The only writer of posts: create, update, delete, preview and import, one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slugify import slugify
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..content import language, markup, reading_time
+from ..delivery import outbox
+from ..extensions import db, write_transaction
+from ..formats.frontmatter import PostFile, post_fields
+from ..models import Author, Post, Tag, utcnow
+from .reads import get_post
+from .validate import FieldError, InvalidPost, SlugTaken, render, validate
+
+FIELDS_SET_AS_IS = (
+    "title",
+    "slug",
+    "summary",
+    "featured",
+    "lang",
+    "author",
+    "updated_at",
+    "disclosure",
+    "canonical_url",
+)
+WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same free slug
+
+
+def create_post(
+    author: Author, values: dict[str, Any], on_save: Callable[[Post], None] | None = None
+) -> Post:
+    """Validate, render and store a new post by `author`; raise PostError on refusal.
+
+    `on_save(post)` runs inside the same transaction once the post has its id: what it
+    writes (an idempotency record) is committed with the post, and if it raises, neither is.
+    """
+    values = {name: value for name, value in values.items() if value is not None}
+    validate(values, creating=True)
+    _canonicalize(values)
+    rendered = render(values["content"])
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with write_transaction():
+                slug = values.get("slug") or _free_slug(values["title"])
+                post = Post(author=author, slug=slug, status="draft", lang="en")
+                db.session.add(post)
+                _assign(post, values, rendered)
+                outbox.record_write(None, post)
+                if on_save is not None:
+                    db.session.flush()
+                    on_save(post)
+            return post
+        except IntegrityError:
+            # A concurrent writer took the slug or created the same tag first.
+            if "slug" in values and _slug_exists(values["slug"]):
+                raise SlugTaken(values["slug"]) from None
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def update_post(
+    post: Post, values: dict[str, Any], check: Callable[[Post], None] | None = None
+) -> Post:
+    """Apply a partial update to `post`, re-rendering if its content changed.
+
+    `check(post)` sees the locked, current row inside the transaction and may raise to
+    refuse the write (a stale If-Match): no concurrent writer can slip in between.
+    """
+    validate(values, creating=False)
+    values = dict(values)
+    _canonicalize(values)
+    rendered = None
+    if "content" in values or "summary" in values:
+        rendered = render(values.get("content", post.source))
+    post_id = post.id
+    try:
+        with write_transaction():
+            post = db.session.get(
+                Post, post_id, with_for_update={"of": Post}, populate_existing=True
+            )
+            if post is None:
+                raise LookupError(post_id)
+            if check is not None:
+                check(post)
+            before = outbox.state_of(post)
+            _assign(post, values, rendered)
+            post.updated_at = values.get("updated_at") or utcnow()
+            outbox.record_write(before, post)
+    except IntegrityError:
+        raise SlugTaken(values.get("slug", "")) from None
+    return post
+
+
+def delete_post(post: Post) -> None:
+    """Delete a post and its tag links."""
+    post_id = post.id
+    with write_transaction():
+        doomed = db.session.get(Post, post_id)
+        if doomed is not None:
+            outbox.record_delete(doomed)
+            db.session.delete(doomed)
+
+
+def _canonicalize(values: dict[str, Any]) -> None:
+    if "lang" in values:
+        values["lang"] = language.canonical(values["lang"])
+
+
+def _assign(post: Post, values: dict[str, Any], rendered: markup.Rendered | None) -> None:
+    for name in FIELDS_SET_AS_IS:
+        if name in values:
+            setattr(post, name, values[name])
+    post.direction = language.direction(post.lang)
+    if rendered is not None:
+        counts = reading_time.estimate(rendered.text, rendered.images)
+        post.source = values.get("content", post.source)
+        post.html = rendered.html
+        post.word_count = counts.words
+        post.cjk_count = counts.cjk_chars
+        post.image_count = counts.images
+        post.reading_minutes = counts.minutes
+        post.excerpt = post.summary or rendered.excerpt
+    if "tags" in values:
+        post.tags = _tags_named(values["tags"])
+    if "translation_of" in values:
+        post.translation_of_id = _link_translation(post, values["translation_of"])
+    _assign_status(post, values)
+
+
+def _assign_status(post: Post, values: dict[str, Any]) -> None:
+    if "published_at" in values:
+        post.published_at = values["published_at"]
+    if "status" in values:
+        post.status = values["status"]
+    if post.status == "published" and post.published_at is None:
+        post.published_at = utcnow()
+
+
+def _translation_root(slug: str) -> Post | None:
+    """Return the original a translation of `slug` belongs to: slug's own original, or slug."""
+    target = get_post(slug)
+    if target is not None and target.translation_of_id is not None:
+        return db.session.get(Post, target.translation_of_id) or target
+    return target
+
+
+def _link_translation(post: Post, slug: str) -> int | None:
+    if not slug:
+        return None
+    root = _translation_root(slug)
+    if root is None:
+        raise InvalidPost([FieldError("translation_of", f"no post has the slug '{slug}'")])
+    if root is post or root.slug == post.slug:
+        message = "must name another post, not this one or one of its translations"
+        raise InvalidPost([FieldError("translation_of", message)])
+    if post.id is not None:
+        # Keep groups one level deep: this post's own translations follow it to the original.
+        db.session.execute(
+            update(Post).where(Post.translation_of_id == post.id).values(translation_of_id=root.id)
+        )
+    return root.id
+
+
+def _tags_named(names: list[str]) -> list[Tag]:
+    by_slug: dict[str, str] = {}
+    for name in names:
+        by_slug.setdefault(slugify(name, max_length=100), name.strip())
+    existing = db.session.scalars(select(Tag).where(Tag.slug.in_(by_slug))).all()
+    found = {tag.slug: tag for tag in existing}
+    for slug, name in by_slug.items():
+        if slug not in found:
+            found[slug] = Tag(slug=slug, name=name)
+            db.session.add(found[slug])
+    return [found[slug] for slug in by_slug]
+
+
+def _slug_exists(slug: str) -> bool:
+    return db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None
+
+
+def _free_slug(title: str) -> str:
+    base = slugify(title, max_length=90, word_boundary=True) or "post"
+    candidate, n = base, 1
+    while _slug_exists(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def import_post(post_file: PostFile, author: Author) -> str:
+    """Create or update the post a posts/*.md file describes; return what happened."""
+    values = post_fields(post_file)
+    existing = get_post(values["slug"]) if values.get("slug") else None
+    if existing is None:
+        create_post(author, values)
+        return "created"
+    changes = {name: value for name, value in values.items() if _differs(existing, name, value)}
+    if existing.author_id != author.id:
+        changes["author"] = author
+    if not changes:
+        return "unchanged"
+    changes.setdefault("updated_at", values.get("updated_at") or utcnow())
+    update_post(existing, changes)
+    return "updated"
+
+
+def _differs(post: Post, name: str, value: Any) -> bool:
+    if name == "content":
+        return post.source != value
+    if name == "tags":
+        return {tag.slug for tag in post.tags} != {slugify(t, max_length=100) for t in value}
+    if name == "updated_at":
+        return False  # a change of its own is not a reason to rewrite the post
+    if name == "translation_of":
+        root = _translation_root(value) if value else None
+        # A slug that names no post differs, so the update refuses it by name.
+        return bool(value and root is None) or (root.id if root else None) != post.translation_of_id
+    return getattr(post, name) != value
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What create_post would store, computed without saving anything."""
+
+    slug: str
+    slug_taken: bool
+    html: str
+    excerpt: str
+    word_count: int
+    reading_minutes: int
+    warnings: tuple[str, ...]
+
+
+def preview_post(values: dict[str, Any]) -> Preview:
+    """Validate and render a new post exactly as create_post would, and save nothing."""
+    values = {name: value for name, value in values.items() if value is not None}
+    validate(values, creating=True)
+    rendered = render(values["content"])
+    counts = reading_time.estimate(rendered.text, rendered.images)
+    slug = values.get("slug") or _free_slug(values["title"])
+    return Preview(
+        slug=slug,
+        slug_taken="slug" in values and _slug_exists(slug),
+        html=rendered.html,
+        excerpt=values.get("summary") or rendered.excerpt,
+        word_count=counts.words,
+        reading_minutes=counts.minutes,
+        warnings=rendered.warnings,
+    )

@@ -1,0 +1,44 @@
+"""Files the pages use: the stylesheet (named by its digest), the favicon, uploaded images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, abort, current_app, redirect, send_from_directory, url_for
+
+from ..content import media
+from ..http import templating
+from .blueprint import bp
+
+YEAR = 365 * 24 * 3600
+
+
+def _forever(response: Response) -> Response:
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR
+    response.cache_control.immutable = True
+    return response
+
+
+@bp.get("/assets/style.<digest>.css")
+def stylesheet(digest: str) -> Response:
+    css, current = templating.stylesheet()
+    if digest != current:
+        return redirect(url_for("site.stylesheet", digest=current))
+    return _forever(Response(css, mimetype="text/css"))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    return send_from_directory(templating.STATIC, "favicon.ico", max_age=7 * 24 * 3600)
+
+
+@bp.get("/media/<name>")
+def media_file(name: str) -> Response:
+    """Serve an uploaded image: its name is its content hash, so it never changes."""
+    if not media.NAME_RE.match(name):
+        abort(404)
+    folder = Path(current_app.instance_path) / "media"
+    response = send_from_directory(folder, name, mimetype=media.content_type(name))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return _forever(response)

@@ -1,0 +1,119 @@
+"""Pages for people: home, a post (or its markdown), tags, authors, the archive, about AI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
+
+from .. import posts
+from ..content import disclosure
+from ..formats.frontmatter import post_document
+from ..http import conditional, i18n
+from ..http.urls import absolute_url
+from ..models import Post
+from .blueprint import bp
+from .metadata import post_metadata
+
+MARKDOWN_OR_HTML = ("text/html", "text/markdown")
+
+
+def _per_page() -> int:
+    return int(current_app.config["POSTS_PER_PAGE"])
+
+
+@bp.get("/")
+@conditional.conditional()
+def index() -> Any:
+    return _home(1)
+
+
+@bp.get("/page/<int:number>")
+@conditional.conditional()
+def page(number: int) -> Any:
+    if number == 1:
+        return redirect(url_for("site.index"), 301)
+    return _home(number)
+
+
+def _home(number: int) -> str:
+    found = posts.reads.home_page(number, _per_page())
+    if found is None:
+        abort(404)
+    return render_template("site/index.html", page=found)
+
+
+@bp.get("/posts/<slug>")
+@conditional.conditional(negotiate=MARKDOWN_OR_HTML)
+def post(slug: str) -> Any:
+    found = posts.reads.public_post(slug)
+    if found is None:
+        abort(404)
+    if conditional.preferred(MARKDOWN_OR_HTML) == "text/markdown":
+        return markdown_response(found)
+    i18n.use_language(found.lang)
+    alternates = posts.reads.translations(found)
+    body = render_template("site/post.html", post=found, **post_metadata(found, alternates))
+    response = make_response(body)
+    response.headers["AI-Disclosure"] = disclosure.header_value(found)
+    response.content_language.add(found.lang)
+    return response
+
+
+@bp.get("/posts/<slug>.md")
+@conditional.conditional()
+def post_markdown(slug: str) -> Any:
+    found = posts.reads.public_post(slug)
+    if found is None:
+        abort(404)
+    return markdown_response(found)
+
+
+def markdown_response(post: Post) -> Response:
+    """Answer with the post as markdown and front matter, disclosed like its page."""
+    url = absolute_url("site.post", slug=post.slug)
+    response = Response(post_document(post, url), mimetype="text/markdown")
+    response.headers["AI-Disclosure"] = disclosure.header_value(post)
+    return response
+
+
+@bp.get("/tags/")
+@conditional.conditional()
+def tags() -> Any:
+    return render_template("site/tags.html", tags=posts.reads.tags_with_counts())
+
+
+@bp.get("/tags/<slug>")
+@bp.get("/tags/<slug>/page/<int:number>")
+@conditional.conditional()
+def tag(slug: str, number: int = 1) -> Any:
+    found = posts.reads.get_tag(slug)
+    page = posts.reads.tag_page(found, number, _per_page()) if found else None
+    if page is None or page.total == 0:
+        abort(404)
+    return render_template("site/tag.html", tag=found, page=page)
+
+
+@bp.get("/authors/<slug>")
+@bp.get("/authors/<slug>/page/<int:number>")
+@conditional.conditional()
+def author(slug: str, number: int = 1) -> Any:
+    found = posts.reads.get_author(slug)
+    page = posts.reads.author_page(found, number, _per_page()) if found else None
+    if page is None:
+        abort(404)
+    return render_template("site/author.html", author=found, page=page)
+
+
+@bp.get("/archive")
+@conditional.conditional()
+def archive() -> Any:
+    return render_template("site/archive.html", months=posts.reads.archive())
+
+
+@bp.get("/about/ai")
+@conditional.conditional()
+def about_ai() -> Any:
+    return render_template(
+        "site/about_ai.html", authors=posts.crawl.authors(), levels=disclosure.LEVELS.values()
+    )
