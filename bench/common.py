@@ -1,30 +1,33 @@
-"""Shared benchmark plumbing: a seeded database, gunicorn on a free port, and wrk."""
+"""Shared benchmark plumbing: the repo's test helpers (gunicorn among them), a work folder, wrk.
+
+A script runs as `python bench/x.py` from the repo root: importing this puts the root on
+sys.path, so that `live` (tests/support/live.py) is the same gunicorn starter the tests use.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import live  # noqa: E402
+
+__all__ = ["ROOT", "WORKERS", "WRK_ARGS", "live"]
 WRK_ARGS = os.environ.get("BENCH_WRK_ARGS", "-t2 -c32 -d10s").split()
+WORKERS = 4  # gunicorn sync workers, for the blog and for its baseline alike
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def database_url(workdir: Path) -> str:
+    return f"sqlite:///{workdir / 'bench.sqlite'}"
 
 
 def blog_env(workdir: Path) -> dict[str, str]:
@@ -32,7 +35,7 @@ def blog_env(workdir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         BLOG_INSTANCE_PATH=str(workdir / "instance"),
-        BLOG_DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite'}",
+        BLOG_DATABASE_URL=database_url(workdir),
         BLOG_SECRET_KEY="bench",
         PYTHONPATH=str(ROOT),
     )
@@ -46,35 +49,6 @@ def workdir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-
-
-@contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int = 4) -> Iterator[str]:
-    """Serve `app` with gunicorn on a free port; yield its base URL."""
-    port = free_port()
-    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind"]
-    command += [f"127.0.0.1:{port}", "--log-level", "warning", app]
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def wait_for_port(port: int, timeout: float = 60) -> None:
-    """Wait until gunicorn answers HTTP (its master binds the port before workers boot)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
-                return
-        except urllib.error.HTTPError:
-            return  # it answered
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {timeout} s")
 
 
 def warm(url: str, headers: dict[str, str] | None = None) -> None:

@@ -20,9 +20,8 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-from common import ROOT, WRK_ARGS, blog_env, gunicorn, require_wrk, workdir, wrk
+from common import WORKERS, WRK_ARGS, blog_env, database_url, live, require_wrk, workdir, wrk
 
-sys.path.insert(0, str(ROOT))
 POSTS = 60
 PARAGRAPH = (
     "Feed readers poll all day long, and most of the time nothing has changed. "
@@ -38,15 +37,17 @@ def main() -> int:
     with workdir() as folder:
         env = blog_env(folder)
         build_ms = seed(env)
-        with gunicorn("blog:create_app()", env) as base:
-            return measure(base, build_ms)
+        with live.running(database_url(folder), folder / "instance", WORKERS) as server:
+            return measure(server.url, build_ms)
 
 
 def seed(env: dict[str, str]) -> float:
     """Create the posts; return the milliseconds one uncached build of /feed.xml takes."""
     os.environ.update({k: v for k, v in env.items() if k.startswith("BLOG_")})
-    from blog import create_app, feeds, posts, queries
+    from blog import create_app, posts
     from blog.extensions import db
+    from blog.feeds import views as feeds
+    from blog.posts import reads
 
     app = create_app()
     with app.app_context():
@@ -58,7 +59,7 @@ def seed(env: dict[str, str]) -> float:
             values.update(tags=["bench", f"t{n % 5}"], published_at=start + timedelta(days=n))
             posts.create_post(author, values)
     with app.test_request_context("/feed.xml"):
-        found = queries.recent_posts(20)
+        found = reads.recent_posts(20)
         started = time.perf_counter()
         rounds = 10
         for _ in range(rounds):

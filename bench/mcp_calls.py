@@ -19,9 +19,10 @@ from pathlib import Path
 
 import anyio
 import requests
+from common import live
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from publish import CONTENT, prepare, serve  # bench/publish.py
+from publish import CONTENT, LIMITS, prepare  # bench/publish.py
 
 BLOG_MCP = Path(sys.executable).with_name("blog-mcp")
 
@@ -77,13 +78,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="agentblog-bench-mcp-") as name:
         folder = Path(name)
         url, token = prepare(folder)
-        server, base = serve(url, folder, workers=2)
-        try:
-            baseline = direct(base, token, args.calls)
-            mcp = anyio.run(through_mcp, base, token, args.calls, folder)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        with live.running(url, folder, 2, **LIMITS) as server:
+            baseline = direct(server.url, token, args.calls)
+            mcp = anyio.run(through_mcp, server.url, token, args.calls, folder)
     print(f"blog-mcp start-up to first tools/list: {mcp['startup']:.0f} ms")
     for what, label in (("tags", "list_tags / GET /tags"), ("publish", "publish_post / POST")):
         ratio = mcp[what] / baseline[what]

@@ -10,13 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import blog_env, gunicorn, require_wrk, warm, workdir, wrk
+from common import WORKERS, blog_env, database_url, live, require_wrk, warm, workdir, wrk
 
 POSTS = 1000
 SEED = """
 import sys
 from datetime import UTC, datetime, timedelta
-from blog import create_app, posts
+from blog import create_app
+from blog import posts
 from blog.extensions import db
 
 app = create_app()
@@ -45,10 +46,13 @@ def main() -> None:
         env = blog_env(folder)
         print(f"seeding {POSTS} posts into {Path(env['BLOG_DATABASE_URL'][10:]).name} …")
         seed(env)
-        with gunicorn("hello_app:app", {**env, "PYTHONPATH": str(Path(__file__).parent)}) as url:
+        served = (database_url(folder), folder / "instance", WORKERS)
+        with live.running(*served, app="bench.hello_app:app") as server:
+            url = server.url
             warm(url + "/")
             hello = wrk(url + "/")
-        with gunicorn("blog:create_app()", env) as url:
+        with live.running(*served) as server:
+            url = server.url
             post_url = url + "/posts/benchmark-post-500"
             for path in (url + "/", post_url):
                 warm(path)

@@ -10,77 +10,37 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import requests
+from common import live
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from blog import create_app, posts, tokens  # noqa: E402
-from blog.extensions import db  # noqa: E402
+from blog.extensions import db
+from tests.support.factories import author_with_token, make_app
 
 CONTENT = "\n\n".join(
     f"Paragraph {n}: an agent writes about *rendering once* and `code`, with a "
     f"[link](https://example.com/{n}) and enough words to be a real post." * 3
     for n in range(12)
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# Limits no client reaches: the figures must be the server's, not a wall of 429s.
+LIMITS = {"API_WRITE_LIMIT": "1000000 per minute", "API_READ_LIMIT": "1000000 per minute"}
 
 
 def prepare(folder: Path) -> tuple[str, str]:
     """Create the SQLite database, an author and a token; return (database URL, token)."""
     url = f"sqlite:///{folder / 'bench.sqlite'}"
-    os.environ["BLOG_INSTANCE_PATH"] = str(folder)
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url})
+    app = make_app(folder, SECRET_KEY="bench", DATABASE_URL=url)
     with app.app_context():
         db.create_all()
-        author, _ = posts.save_author({"slug": "bench", "name": "Bench"})
-        raw, _ = tokens.issue(author, tokens.SCOPES, timedelta(hours=1), "bench")
-    return url, raw
-
-
-def serve(url: str, folder: Path, workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "BLOG_DATABASE_URL": url,
-        "BLOG_INSTANCE_PATH": str(folder),
-        "BLOG_SECRET_KEY": "bench",
-        "BLOG_BASE_URL": f"http://127.0.0.1:{port}",
-        "BLOG_API_WRITE_LIMIT": "1000000 per minute",
-        "BLOG_API_READ_LIMIT": "1000000 per minute",
-    }
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
-    command += ["--bind", f"127.0.0.1:{port}", "blog:create_app()"]
-    log = open(folder / "gunicorn.log", "wb")  # noqa: SIM115 - lives as long as the server
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"{base}/openapi.json", timeout=5):
-                return server, base
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit(f"gunicorn did not start; see {folder / 'gunicorn.log'}")
+    author = {"slug": "bench", "name": "Bench"}
+    return url, author_with_token(app, author, "bench", timedelta(hours=1))
 
 
 def run(clients: int, seconds: float, call) -> tuple[float, list[float], int]:
@@ -124,7 +84,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url, token = prepare(folder)
-        server, base = serve(url, folder, options.workers)
+        server = live.serve(url, folder, options.workers, **LIMITS)
+        base = server.url
         auth = {"Authorization": f"Bearer {token}"}
 
         def me(session: requests.Session, n: int) -> bool:
@@ -160,8 +121,7 @@ def main() -> None:
                         f"{percentile(ms, 99):>8.1f}  {errors}{ratio}"
                     )
         finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=30)
+            server.stop()
     if failed:
         raise SystemExit(f"{failed} requests failed")
 

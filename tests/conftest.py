@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,52 +11,29 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from blog import create_app, posts
+from blog import posts
+from blog.access import tokens
 from blog.extensions import db
 from blog.models import Author, Post
 
-from .receiver import Receiver
+from .support.factories import BASE_URL, TEST_DATABASE_URL, app_settings, make_app
+from .support.live import ROOT
+from .support.receiver import Receiver
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["BASE_URL", "ROOT", "TEST_DATABASE_URL"]  # for the test modules that import them
 # The browser fixtures (one Chromium, one live site) are shared by every module that needs them.
-pytest_plugins = ["tests.browsing"]
-TEST_DATABASE_URL = os.environ.get("BLOG_TEST_DATABASE_URL", "")
-BASE_URL = "https://blog.example"
-
-
-def test_settings(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
-    """Return the settings of a test app whose database lives in tmp_path (or PostgreSQL)."""
-    settings = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "BASE_URL": BASE_URL,
-        "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'blog.sqlite'}",
-        "POSTS_DIR": str(tmp_path / "posts"),
-        "WEBHOOK_WORKER": False,  # a test that needs the sender starts its own: push.start_worker
-    }
-    settings.update(overrides)
-    return settings
+pytest_plugins = ["tests.support.browsing"]
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> dict[str, Any]:
-    return test_settings(tmp_path)
+    return app_settings(tmp_path)
 
 
 @pytest.fixture
-def app(
-    settings: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Flask]:
-    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(settings)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+def app(build_app: Any, settings: dict[str, Any]) -> Flask:
+    """The test's app, on a fresh database; build_app(**settings) makes another on it."""
+    return build_app(**settings)
 
 
 @pytest.fixture
@@ -114,21 +90,17 @@ def make_post(app: Flask, author: Author) -> Any:
 
 # ---------------------------------------------------------------- the authoring API
 
-ALL_SCOPES = ("posts:read", "posts:write", "posts:publish", "posts:delete")
-
 
 @pytest.fixture
 def make_token(app: Flask, author: Author) -> Any:
     """Issue a real token through tokens.py; return the raw secret."""
 
     def make(
-        scopes: tuple[str, ...] = ALL_SCOPES,
+        scopes: tuple[str, ...] = tokens.SCOPES,
         owner: Author | None = None,
         lifetime: timedelta | None = timedelta(days=1),
         name: str = "test agent",
     ) -> str:
-        from blog import tokens
-
         with app.app_context():
             who = db.session.get(Author, (owner or author).id)
             raw, _ = tokens.issue(who, scopes, lifetime, name)
@@ -168,13 +140,12 @@ def api(client: FlaskClient, make_token: Any) -> Api:
 
 
 @pytest.fixture
-def build_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def build_app(tmp_path: Path) -> Iterator[Any]:
     """Build apps on one test database with these settings (several: one per 'process')."""
     made: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
-        monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
-        built = create_app(test_settings(tmp_path, **overrides))
+        built = make_app(tmp_path / "instance", **app_settings(tmp_path, **overrides))
         with built.app_context():
             if not made:
                 db.drop_all()

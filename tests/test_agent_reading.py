@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import yaml
 from bs4 import BeautifulSoup
 
-from blog import create_app
-from blog.extensions import db
-
 from .conftest import BASE_URL, days_ago
+from .support.asserts import front_matter
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-def front_matter(text: str) -> tuple[dict, str]:
-    match = re.match(r"\A---\n(.*?)\n---\n(.*)\Z", text, re.DOTALL)
-    assert match, text[:200]
-    return yaml.safe_load(match.group(1)), match.group(2)
 
 
 def test_llms_txt_follows_the_proposal(client, make_post) -> None:
@@ -77,20 +67,22 @@ def test_the_post_url_negotiates_markdown(client, make_post) -> None:
     assert link["rel"] == ["alternate"] and link["href"] == "/posts/p.md"
 
 
-def test_llms_full_txt_holds_whole_posts_within_its_cap(client, make_post, settings) -> None:
+def test_llms_full_txt_holds_whole_posts_within_its_cap(
+    client, make_post, settings, build_app
+) -> None:
     for n in range(3):
         make_post(title=f"Long {n}", slug=f"long-{n}", content=f"{'word ' * 400}end {n}.\n")
     whole = client.get("/llms-full.txt").get_data(as_text=True)
     assert all(f"end {n}." in whole for n in range(3))
-    smaller = create_app({**settings, "LLMS_FULL_MAX_BYTES": len(whole.encode()) - 10})
+    smaller = build_app(**settings, LLMS_FULL_MAX_BYTES=len(whole.encode()) - 10)
     capped = smaller.test_client().get("/llms-full.txt").get_data(as_text=True)
-    with smaller.app_context():
-        db.engine.dispose()
     assert "end 2." in capped and "end 1." in capped and "end 0." not in capped
     assert capped.count("---\ntitle:") == 2
 
 
-def test_export_then_import_changes_nothing(app, runner, make_post, tmp_path, settings) -> None:
+def test_export_then_import_changes_nothing(
+    app, runner, make_post, tmp_path, settings, build_app
+) -> None:
     make_post(title="English", slug="english", tags=["x", "Y z"], summary="S.", featured=True)
     make_post(
         title="中文", slug="zhong-wen", lang="zh-Hans", content="你好。\n\n```py\nx = 1\n```\n"
@@ -107,18 +99,13 @@ def test_export_then_import_changes_nothing(app, runner, make_post, tmp_path, se
     assert again.exit_code == 0, again.output
     assert "0 created, 0 updated, 4 unchanged" in again.output
 
-    fresh_settings = {**settings, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}"}
-    fresh = create_app(fresh_settings)
-    with fresh.app_context():
-        db.create_all()
+    fresh = build_app(**{**settings, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite'}"})
     fresh_runner = fresh.test_cli_runner()
     assert fresh_runner.invoke(args=["import-posts", str(out)]).exit_code == 0
     second = tmp_path / "second"
     assert fresh_runner.invoke(args=["export", str(second)]).exit_code == 0
     for path in sorted(out.iterdir()):
         assert (second / path.name).read_text() == path.read_text(), path.name
-    with fresh.app_context():
-        db.engine.dispose()
 
 
 def test_exported_files_name_their_author_model_and_disclosure(runner, make_post, tmp_path):

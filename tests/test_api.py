@@ -7,18 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
-from sqlalchemy import func, select
 
 from blog import posts
-from blog.extensions import db
-from blog.models import Post
 
 from .conftest import Api
-
-
-def count_posts(app: Flask) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(Post.id)))
+from .support.factories import count_posts
 
 
 def publish(api: Api, **fields) -> dict:

@@ -10,6 +10,7 @@ from blog.extensions import db
 from blog.models import Post, Tag
 
 from .conftest import Api
+from .support.asserts import assert_problem
 
 GOOD = {"title": "Good title", "content": "Good content."}
 
@@ -20,15 +21,6 @@ def stored(app: Flask) -> tuple[int, int]:
             db.session.scalar(select(func.count(Post.id))),
             db.session.scalar(select(func.count(Tag.id))),
         )
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    problem = response.get_json()
-    assert problem["status"] == status and problem["code"] == code
-    assert problem["type"].endswith(code) and problem["title"] and problem["detail"]
-    return problem
 
 
 @pytest.mark.parametrize(

@@ -8,22 +8,16 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
 
-from blog.extensions import db
-from blog.models import Post
-
-from . import conftest
 from .conftest import Api
+from .support.factories import app_settings, count_posts
 
 GOOD = {"title": "Rate limited", "content": "x"}
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> dict[str, Any]:
-    return conftest.test_settings(
-        tmp_path, API_WRITE_LIMIT="3 per minute", API_READ_LIMIT="5 per minute"
-    )
+    return app_settings(tmp_path, API_WRITE_LIMIT="3 per minute", API_READ_LIMIT="5 per minute")
 
 
 def test_writes_past_the_limit_get_429_with_retry_after(app: Flask, api: Api) -> None:
@@ -40,8 +34,7 @@ def test_writes_past_the_limit_get_429_with_retry_after(app: Flask, api: Api) ->
     assert refused.mimetype == "application/problem+json"
     assert refused.get_json()["code"] == "rate_limited"
     assert 1 <= int(refused.headers["Retry-After"]) <= 61
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Post.id))) == 3
+    assert count_posts(app) == 3
 
 
 def test_reads_and_writes_are_counted_apart_and_per_token(api: Api, make_token, client) -> None:

@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import func, select
 
-from blog.extensions import db
-from blog.models import Post
-
-from .live import gunicorn, raw_request
+from .support import live
+from .support.factories import count_posts
+from .support.live import raw_request
 
 pytestmark = pytest.mark.slow
 CLIENTS = 8
@@ -26,15 +24,10 @@ BODY = {"title": "Sent twice at once", "content": "One post, however often it is
 
 @pytest.fixture
 def server(app: Flask, settings: dict[str, Any], tmp_path: Path):
-    with gunicorn(settings["DATABASE_URL"], tmp_path / "live") as base:
-        yield base
+    with live.running(settings["DATABASE_URL"], tmp_path / "live", workers=3) as server:
+        yield server.url
     log = (tmp_path / "live" / "gunicorn.log").read_text()
     assert "Traceback" not in log.split("Handling signal")[0], log
-
-
-def count_posts(app: Flask) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(Post.id)))
 
 
 def at_once(calls: list) -> list[requests.Response]:
@@ -131,7 +124,8 @@ def test_with_redis_every_worker_shares_one_budget(app, settings, tmp_path, make
     # Other test runs share this Redis: keep our counters apart.
     (instance / "config.py").write_text(f"RATELIMIT_KEY_PREFIX = 'test-{uuid.uuid4().hex}'\n")
     limits = {"RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/15", "API_WRITE_LIMIT": "5 per hour"}
-    with gunicorn(settings["DATABASE_URL"], instance, workers=3, **limits) as base:
+    with live.running(settings["DATABASE_URL"], instance, workers=3, **limits) as server:
+        base = server.url
         headers = {"Authorization": f"Bearer {make_token()}"}
         url = f"{base}/api/v1/preview"
         answers = [requests.post(url, json=BODY, headers=headers, timeout=60) for _ in range(7)]

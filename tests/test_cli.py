@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from blog.extensions import db
 from blog.models import Author, Post
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT
+
 CASES = Path(__file__).parent / "posts"
 
 

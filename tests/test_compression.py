@@ -8,8 +8,9 @@ from pathlib import Path
 import brotli
 from bs4 import BeautifulSoup
 
-from blog import posts, queries
-from blog.frontmatter import parse_post
+from blog import posts
+from blog.formats.frontmatter import parse_post
+from blog.posts import reads
 
 TYPICAL_POST = Path(__file__).resolve().parent / "site" / "typical-english.md"
 BUDGET = 30 * 1024  # the post page's HTML plus its CSS, compressed
@@ -19,7 +20,7 @@ def typical_post(app, author) -> str:
     """Store tests/site/typical-english.md and return its path."""
     post_file = parse_post(TYPICAL_POST.read_text(encoding="utf-8"), str(TYPICAL_POST))
     with app.app_context():
-        posts.import_post(post_file, queries.get_author(author.slug))
+        posts.import_post(post_file, reads.get_author(author.slug))
     return "/posts/" + post_file.fields["slug"]
 
 
@@ -80,15 +81,8 @@ def test_a_typical_post_page_with_its_css_fits_the_budget(app, client, author) -
     assert total < BUDGET, f"{total} bytes compressed"
 
 
-def test_compression_can_be_left_to_a_reverse_proxy(settings, tmp_path, monkeypatch) -> None:
-    from blog import create_app
-
-    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({**settings, "COMPRESS_RESPONSES": False})
+def test_compression_can_be_left_to_a_reverse_proxy(settings, build_app) -> None:
+    app = build_app(**{**settings, "COMPRESS_RESPONSES": False})
     response = app.test_client().get("/no/such/page", headers={"Accept-Encoding": "gzip, br"})
     assert response.status_code == 404
     assert "Content-Encoding" not in response.headers
-    with app.app_context():
-        from blog.extensions import db
-
-        db.engine.dispose()

@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text
 from blog.extensions import db
 from blog.models import IdempotencyKey, Post, Tag
 
-from . import live
+from .support import live
 
 pytestmark = pytest.mark.slow
 PUBLISHERS = 16
@@ -125,10 +125,10 @@ def test_nothing_acknowledged_is_lost_when_gunicorn_is_killed(
         "WEBHOOK_WORKER": "false",
     }
     start = lambda: live.serve(  # noqa: E731
-        settings["DATABASE_URL"], tmp_path / "live", WORKERS, ("--timeout", "30"), **options
+        settings["DATABASE_URL"], tmp_path / "live", WORKERS, timeout=30, **options
     )
     server = start()
-    front.base = server.base
+    front.base = server.url
     threads = [threading.Thread(target=p.run) for p in publishers]
     for thread in threads:
         thread.start()
@@ -139,7 +139,7 @@ def test_nothing_acknowledged_is_lost_when_gunicorn_is_killed(
             time.sleep(rng.uniform(0.2, 1.0))
             server.crash()  # master and workers at once
             server = start()
-            front.base = server.base
+            front.base = server.url
         time.sleep(3)  # let each publisher's request in flight be answered
     finally:
         front.stop.set()

@@ -274,13 +274,10 @@ def test_listings_carry_the_byline_and_label(client, make_post, agents) -> None:
         )
 
 
-def test_the_byline_wording_is_configurable_but_the_label_stays(settings, tmp_path) -> None:
+def test_the_byline_wording_is_configurable_but_the_label_stays(settings, build_app) -> None:
     settings["BYLINE"] = "By {agent} ({model}, for {operator})"
-    app = create_app(settings)
+    app = build_app(**settings)
     with app.app_context():
-        from blog.extensions import db
-
-        db.create_all()
         author, _ = posts.save_author({"slug": "a", "name": "A", "model": "M", "operator": "O"})
         posts.create_post(
             author, {"title": "T", "slug": "t", "content": "x", "status": "published"}
@@ -301,9 +298,6 @@ def test_the_byline_wording_is_configurable_but_the_label_stays(settings, tmp_pa
     assert " ".join(byline.get_text().split()) == "By A (M, for O) · AI-generated"
     _, human = load(client, "/posts/h")
     assert human.select_one(".byline").get_text().startswith("Written by a human")
-    with app.app_context():
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -358,7 +352,7 @@ def a_post(disclosure_level: str, **author: str) -> Any:
 
 
 def test_the_facts_feeds_and_the_api_share() -> None:
-    from blog import disclosure
+    from blog.content import disclosure
 
     post = a_post("ai-assisted", model="通义千问", provider="Alibaba", operator="Ada")
     assert disclosure.facts(post).as_dict() == {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from blog.frontmatter import FrontMatterError, parse_authors, parse_post
+from blog.formats.frontmatter import FrontMatterError, parse_authors, parse_post
 
 CASES = Path(__file__).parent / "posts"
 

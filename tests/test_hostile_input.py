@@ -13,7 +13,10 @@ from blog.extensions import db
 from blog.models import IdempotencyKey, Post, Tag
 
 from .conftest import Api
-from .live import gunicorn, raw_request
+from .support import live
+from .support.asserts import assert_problem
+from .support.factories import count_posts
+from .support.live import raw_request
 
 GOOD = {"title": "Good title", "content": "Good content."}
 
@@ -24,14 +27,6 @@ def stored(app: Flask) -> tuple[int, int, int]:
             db.session.scalar(select(func.count()).select_from(model))
             for model in (Post, Tag, IdempotencyKey)
         )
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    problem = response.get_json()
-    assert problem["code"] == code and problem["detail"], problem
-    return problem
 
 
 # ---------------------------------------------------------------- JSON shape
@@ -211,7 +206,8 @@ def test_a_real_server_refuses_raw_cr_lf_and_nul_in_headers(app, settings, make_
     """gunicorn answers 400 before the app sees the request: nothing reaches posts.py."""
     token = make_token().encode()
     body = json.dumps(GOOD).encode()
-    with gunicorn(settings["DATABASE_URL"], tmp_path / "live", workers=1) as base:
+    with live.running(settings["DATABASE_URL"], tmp_path / "live", workers=1) as server:
+        base = server.url
         host = base.removeprefix("http://").split(":")[0]
         for header in RAW_HEADERS:
             request = b"\r\n".join(
@@ -265,5 +261,4 @@ def test_a_file_larger_than_the_markdown_limit_is_refused_by_import(app, runner,
     (folder / "big.md").write_text("---\ntitle: Big\nauthor: quill\n---\n" + body)
     result = runner.invoke(args=["import-posts", str(folder)])
     assert "big.md" in result.output and "262144" in result.output, result.output
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Post.id))) == 0
+    assert count_posts(app) == 0

@@ -9,18 +9,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from blog import idempotency, posts
+from blog import posts
+from blog.access import idempotency
 from blog.extensions import db
 from blog.models import Author, IdempotencyKey, Post, Token, utcnow
 
 from .conftest import Api
+from .support.factories import count_posts
 
 BODY = {"title": "Exactly once", "content": "Sent by an agent that retries.", "tags": ["retry"]}
-
-
-def count_posts(app: Flask) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(Post.id)))
 
 
 def send(api: Api, key: str, body: dict | None = None, token: str | None = None):
@@ -124,7 +121,7 @@ def test_a_refused_request_leaves_its_key_free(app: Flask, api: Api) -> None:
 def test_the_key_is_saved_in_the_same_transaction_as_the_post(app: Flask, author) -> None:
     with app.app_context():
         writer = db.session.get(Author, author.id)
-        from blog import tokens
+        from blog.access import tokens
 
         _, token = tokens.issue(writer, ("posts:write",), None)
         claim = idempotency.claim(token.id, "k", "print", timedelta(hours=1))

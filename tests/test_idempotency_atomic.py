@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import func, select
 
-from blog import idempotency
-from blog.extensions import db
-from blog.models import Post
+from blog.access import idempotency
 
 from .conftest import Api
+from .support.factories import count_posts
 
 BODY = {"title": "Exactly once", "content": "Sent by an agent that retries.", "tags": ["retry"]}
-
-
-def count_posts(app: Flask) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(Post.id)))
 
 
 def test_a_request_that_dies_storing_its_key_leaves_no_post(app: Flask, api: Api, monkeypatch):

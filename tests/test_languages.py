@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -12,11 +11,14 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from blog import language, posts, queries
+from blog import posts
+from blog.content import language
 from blog.extensions import db
 from blog.models import Post
+from blog.posts import reads
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT
+
 CATALOGS = ROOT / "blog" / "translations"
 
 
@@ -100,22 +102,13 @@ def test_a_language_without_a_catalog_falls_back_to_the_site_language(client, ma
     assert soup.select_one(".reading-time").get_text() == "1 min read"
 
 
-def test_a_chinese_site_speaks_chinese_on_every_page(settings, tmp_path) -> None:
-    from blog import create_app
-
+def test_a_chinese_site_speaks_chinese_on_every_page(settings, build_app) -> None:
     settings["LANGUAGE"] = "zh-CN"
-    app = create_app(settings)
-    with app.app_context():
-        db.create_all()
-    try:
-        soup = soup_of(app.test_client(), "/archive")
-        assert soup.html["lang"] == "zh-CN"
-        assert soup.h1.get_text() == "归档"
-        assert soup_of(app.test_client(), "/missing", 404).h1.get_text() == "此页面不存在"
-    finally:
-        with app.app_context():
-            db.drop_all()
-            db.engine.dispose()
+    app = build_app(**settings)
+    soup = soup_of(app.test_client(), "/archive")
+    assert soup.html["lang"] == "zh-CN"
+    assert soup.h1.get_text() == "归档"
+    assert soup_of(app.test_client(), "/missing", 404).h1.get_text() == "此页面不存在"
 
 
 def test_a_bad_site_language_is_refused_at_start(settings) -> None:
@@ -195,9 +188,9 @@ def test_translation_of_in_front_matter_imports_in_any_file_order(app, runner, t
     again = runner.invoke(args=["import-posts", str(folder)])
     assert "0 created, 0 updated, 2 unchanged" in again.output
     with app.app_context():
-        zh, en = queries.get_post("zh"), queries.get_post("en")
+        zh, en = reads.get_post("zh"), reads.get_post("en")
         assert (zh.lang, zh.translation_of_id) == ("zh-Hans", en.id)
-        assert queries.get_author("a").provider == "Anthropic"
+        assert reads.get_author("a").provider == "Anthropic"
 
 
 # ---------------------------------------------------------------- catalogs

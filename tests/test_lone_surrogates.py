@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from blog import posts
 from blog.extensions import db
-from blog.models import Author, Post
+from blog.models import Author
+
+from .support.factories import count_posts
 
 LONE = "bad \udcff byte"
 
@@ -30,8 +32,7 @@ def test_a_lone_surrogate_in_any_field_is_refused_by_name(app: Flask, make_post,
     with pytest.raises(posts.InvalidPost) as caught:
         make_post(**values)
     assert field in [error.field for error in caught.value.errors]
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Post.id))) == 0
+    assert count_posts(app) == 0
 
 
 def test_a_command_line_argument_that_is_not_utf8_is_refused(app: Flask, runner) -> None:

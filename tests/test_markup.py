@@ -7,9 +7,9 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blog import sanitize as policy
-from blog.markup import MarkupError, excerpt, highlight_css, render, sanitize
-from blog.sanitize import EXTERNAL_REL
+from blog.content import sanitize as policy
+from blog.content.markup import MarkupError, excerpt, highlight_css, render, sanitize
+from blog.content.sanitize import EXTERNAL_REL
 
 PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUg=="
 RICH = f"""# A title

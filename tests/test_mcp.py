@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -25,15 +24,14 @@ import anyio
 import httpx2
 import pytest
 import requests
-import yaml
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from blog.mcp_server import parse_args, server_from_args
+from blog.mcp.server import parse_args, server_from_args
 
-from .conftest import ROOT
-from .live import free_port, served_blog
+from .support.asserts import front_matter
+from .support.live import ROOT, free_port, served_blog
 
 pytestmark = pytest.mark.slow
 BLOG_MCP = Path(sys.executable).with_name("blog-mcp")
@@ -92,12 +90,6 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     return result.structured_content
 
 
-def front_matter(text: str) -> tuple[dict[str, Any], str]:
-    match = re.match(r"\A---\n(.*?)\n---\n(.*)\Z", text, re.DOTALL)
-    assert match, text[:300]
-    return yaml.safe_load(match.group(1)), match.group(2)
-
-
 # ---------------------------------------------------------------- stdio
 
 
@@ -154,6 +146,8 @@ def test_an_agent_writes_and_manages_posts_over_stdio(blog: Blog) -> None:
         prompt = await client.get_prompt("write_post", {"topic": "caching"})
         text = prompt.messages[0].content.text
         assert "first person" in text and "caching" in text and "mcp" in text
+        # The blog's name is filled in from GET /api/v1/me (issue 19: it stayed "{title}").
+        assert "{title}" not in text and "writing a post for agentblog," in text
 
         refused = await client.call_tool(
             "update_post", {"post_id": post["id"], "lang": "not a language"}

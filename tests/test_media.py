@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from blog import media
+from blog.content import media
 
 from .conftest import BASE_URL, ROOT
 

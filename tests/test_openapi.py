@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from blog.schemas import PostCreate
+from blog.api.schemas import PostCreate
 
 from .conftest import Api
 

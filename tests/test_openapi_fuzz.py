@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from sqlalchemy import select
 
-from blog import create_app, openapi, posts
+from blog import create_app, posts
+from blog.api import openapi
 from blog.extensions import db
 from blog.models import Author
 
-from .live import served_blog
+from .support.live import served_blog
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 5

@@ -1,4 +1,4 @@
-"""posts.py: the one writer of posts, its refusals, and the public queries."""
+"""posts.py: the one writer of posts, its refusals, and the public reads."""
 
 from __future__ import annotations
 
@@ -8,16 +8,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from blog import posts, queries
+from blog import posts
 from blog.extensions import db
 from blog.models import Post, Tag
+from blog.posts import reads
 
 from .conftest import days_ago
-
-
-def count_posts(app: Flask) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count(Post.id)))
+from .support.factories import count_posts
 
 
 def test_a_saved_post_carries_its_rendering_and_counts(app: Flask, make_post) -> None:
@@ -105,11 +102,11 @@ def test_drafts_and_future_posts_are_not_public(app: Flask, make_post) -> None:
     make_post(title="Draft", status="draft")
     make_post(title="Scheduled", published_at=datetime.now(UTC) + timedelta(hours=1))
     with app.app_context():
-        page = queries.home_page(1, 10)
+        page = reads.home_page(1, 10)
         assert [p.title for p in page.items] == ["Public"]
-        assert queries.public_post("draft") is None
-        assert queries.public_post("scheduled") is None
-        assert [p.title for _, month in queries.archive() for p in month] == ["Public"]
+        assert reads.public_post("draft") is None
+        assert reads.public_post("scheduled") is None
+        assert [p.title for _, month in reads.archive() for p in month] == ["Public"]
 
 
 def test_home_shows_featured_first_then_newest(app: Flask, make_post) -> None:
@@ -117,7 +114,7 @@ def test_home_shows_featured_first_then_newest(app: Flask, make_post) -> None:
     make_post(title="Newest", published_at=days_ago(1))
     make_post(title="Older", published_at=days_ago(5))
     with app.app_context():
-        titles = [p.title for p in queries.home_page(1, 10).items]
+        titles = [p.title for p in reads.home_page(1, 10).items]
     assert titles == ["Old featured", "Newest", "Older"]
 
 
@@ -126,7 +123,7 @@ def test_tag_counts_only_count_public_posts(app: Flask, make_post) -> None:
     make_post(tags=["a"])
     make_post(tags=["a", "c"], status="draft")
     with app.app_context():
-        counts = {tag.slug: n for tag, n in queries.tags_with_counts()}
+        counts = {tag.slug: n for tag, n in reads.tags_with_counts()}
         assert counts == {"a": 2, "b": 1}
         assert db.session.scalar(select(func.count(Tag.id))) == 3
 
@@ -135,13 +132,13 @@ def test_the_version_changes_when_a_scheduled_post_comes_due(app: Flask, make_po
     make_post()
     make_post(published_at=datetime.now(UTC) + timedelta(seconds=1))
     with app.app_context():
-        before = queries.public_version()
+        before = reads.public_version()
         # It comes due without any write through posts.py: only the clock moves past it.
         db.session.execute(
             Post.__table__.update().values(published_at=datetime.now(UTC) - timedelta(seconds=1))
         )
         db.session.commit()
-        assert queries.public_version() != before
+        assert reads.public_version() != before
 
 
 def test_delete_removes_the_post_and_keeps_tags(app: Flask, make_post) -> None:
@@ -149,7 +146,7 @@ def test_delete_removes_the_post_and_keeps_tags(app: Flask, make_post) -> None:
     with app.app_context():
         posts.delete_post(post)
         assert db.session.get(Post, post.id) is None
-        assert queries.get_tag("keep") is not None
+        assert reads.get_tag("keep") is not None
 
 
 def test_disclosure_defaults_to_ai_generated_and_is_validated(app: Flask, make_post) -> None:

@@ -8,9 +8,9 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from blog.markup import MarkupError, render
-from blog.reading_time import estimate
-from blog.sanitize import sanitize
+from blog.content.markup import MarkupError, render
+from blog.content.reading_time import estimate
+from blog.content.sanitize import sanitize
 
 PIECES = [
     "# ", "> ", "- ", "1. ", "- [x] ", "`", "```", "```js\n", "~~~", "*", "**", "_", "~~", "|",

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,20 +15,14 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import Delivery
 
-from .conftest import ROOT
-from .conftest import test_settings as settings_for
-from .receiver import Receiver, wait_until
+from .support import live
+from .support.factories import app_settings
+from .support.receiver import Receiver, wait_until
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> dict[str, Any]:
-    return settings_for(tmp_path, WEBHOOK_ALLOW_PRIVATE=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return app_settings(tmp_path, WEBHOOK_ALLOW_PRIVATE=True)
 
 
 @pytest.mark.slow
@@ -45,28 +35,14 @@ def test_four_gunicorn_workers_send_each_delivery_exactly_once(
             assert runner.invoke(args=["webhook", "add", receiver.url + path]).exit_code == 0
         for n in range(5):  # recorded before any server runs: nothing is woken, all is due
             make_post(title=f"Post {n}", tags=["notes"])
-        port = free_port()
-        env = {
-            **os.environ,
-            "BLOG_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "BLOG_INSTANCE_PATH": str(tmp_path / "instance"),
-            "BLOG_SECRET_KEY": "test",
-            "BLOG_WEBHOOK_ALLOW_PRIVATE": "1",
-            "BLOG_WEBHOOK_BACKOFF": "0.1",
-            "PYTHONPATH": str(ROOT),
-        }
-        command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "4"]
-        command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "blog:create_app()"]
-        server = subprocess.Popen(command, env=env, cwd=ROOT)
-        try:
-            base = f"http://127.0.0.1:{port}"
+        database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+        fast = {"WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_BACKOFF": "0.1"}
+        with live.running(database_url, tmp_path / "instance", 4, **fast) as server:
+            base = server.url
             wait_until(lambda: _answers(base + "/feed.json"), what="gunicorn")
             with ThreadPoolExecutor(8) as pool:  # reach every worker, so all four threads run
                 list(pool.map(lambda _: _answers(base + "/feed.json"), range(64)))
             wait_until(lambda: _settled(app, 10), what="ten settled deliveries")
-        finally:
-            server.terminate()
-            server.wait(30)
     finally:
         receiver.close()
     sent = [(r.path, r.headers["X-Agentblog-Delivery"]) for r in receiver.requests]

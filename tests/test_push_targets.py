@@ -10,12 +10,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from blog import posts, push, safehttp
+from blog import posts
+from blog.delivery import safehttp, sender
 from blog.extensions import db
 from blog.models import Delivery, Post
 
 from .conftest import BASE_URL
-from .receiver import wait_until
+from .support.receiver import wait_until
 
 FAST = {"WEBHOOK_BACKOFF": 0.05, "WEBHOOK_TIMEOUT": 5.0, "WEBHOOK_ATTEMPTS": 2}
 PRIVATE_TARGETS = [
@@ -89,7 +90,7 @@ def test_a_target_that_became_private_is_refused_at_send_time(blog, receiver) ->
     assert result.exit_code == 0
     strict = blog()  # the operator turns the setting off; the hook is still stored
     publish(strict)
-    push.start_worker(strict)
+    sender.start_worker(strict)
     delivery = wait_until(lambda: failed_delivery(strict), what="a failed delivery")
     assert delivery.attempts == 1 and "refused" in delivery.last_error
     assert receiver.requests == []
@@ -97,7 +98,7 @@ def test_a_target_that_became_private_is_refused_at_send_time(blog, receiver) ->
 
 def test_the_hub_is_pinged_for_every_feed_a_publish_changes(blog, receiver) -> None:
     app = blog(WEBHOOK_ALLOW_PRIVATE=True, WEBSUB_HUB=receiver.url + "/hub")
-    push.start_worker(app)
+    sender.start_worker(app)
     publish(app, tags=["Notes"])
     wait_until(lambda: len(receiver.requests) >= 6, what="six pings")
     topics = []
@@ -123,7 +124,7 @@ def test_the_hub_is_pinged_for_every_feed_a_publish_changes(blog, receiver) -> N
 def test_a_failed_ping_is_logged_and_the_publish_unaffected(blog, receiver, caplog) -> None:
     receiver.statuses = [500]
     app = blog(WEBHOOK_ALLOW_PRIVATE=True, WEBSUB_HUB=receiver.url)
-    push.start_worker(app)
+    sender.start_worker(app)
     with caplog.at_level(logging.WARNING, logger="blog.push"):
         post = publish(app)
         wait_until(lambda: failed_delivery(app), what="a failed ping")

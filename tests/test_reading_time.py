@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blog.reading_time import ReadingTime, estimate, image_seconds
+from blog.content.reading_time import ReadingTime, estimate, image_seconds
 
 POSTS = Path(__file__).parent / "posts"
 

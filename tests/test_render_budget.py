@@ -12,17 +12,15 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 from flask import Flask
-from sqlalchemy import func, select
 
-from blog import markup
-from blog.budget import OverBudget, limit
-from blog.extensions import db
-from blog.markup import MarkupError, render
-from blog.models import Post
-from blog.sanitize import sanitize
+from blog.content import markup
+from blog.content.markup import MarkupError, render
+from blog.content.sanitize import sanitize
+from blog.content.timelimit import OverBudget, limit
 
-from . import conftest, live
 from .conftest import Api
+from .support import live
+from .support.factories import app_settings, count_posts
 
 LIMIT = 262_144
 REFUSALS = {"render_timeout", "output_too_large", "nesting_too_deep", "too_complex"}
@@ -78,7 +76,7 @@ def assert_refused(response: Any) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> dict[str, Any]:
-    return conftest.test_settings(tmp_path, RENDER_BUDGET=0.5, API_WRITE_LIMIT="1000/minute")
+    return app_settings(tmp_path, RENDER_BUDGET=0.5, API_WRITE_LIMIT="1000/minute")
 
 
 @pytest.mark.slow
@@ -95,8 +93,7 @@ def test_a_pathological_post_is_published_whole_or_refused(
         assert "The last words of the post." in page.find("article").get_text(), "cut short"
         return
     assert_refused(response)
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Post.id))) == 0
+    assert count_posts(app) == 0
 
 
 @pytest.mark.parametrize(
@@ -115,8 +112,7 @@ def test_what_the_renderer_would_drop_or_choke_on_is_refused_by_name(
 ) -> None:
     assert assert_refused(api.post("/posts", json={"title": "t", "content": source})) == code
     assert assert_refused(api.post("/preview", json={"title": "t", "content": source})) == code
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Post.id))) == 0
+    assert count_posts(app) == 0
 
 
 def test_nesting_just_inside_the_limits_is_published_whole(api: Api) -> None:
@@ -189,7 +185,7 @@ def test_a_worker_is_freed_at_the_budget_and_others_are_served_meanwhile(
         settings["DATABASE_URL"],
         tmp_path / "live",
         2,
-        ("--timeout", "5"),
+        timeout=5,
         RENDER_BUDGET="1",
         WEBHOOK_WORKER="false",
     ) as server:
@@ -197,13 +193,13 @@ def test_a_worker_is_freed_at_the_budget_and_others_are_served_meanwhile(
         def read() -> None:
             with requests.Session() as session:
                 while not done.is_set():
-                    reads.append(session.get(f"{server.base}/", timeout=30).status_code)
+                    reads.append(session.get(f"{server.url}/", timeout=30).status_code)
 
         reader = threading.Thread(target=read)
         reader.start()
         try:
             answers = [
-                requests.post(f"{server.base}/api/v1/posts", json=SLOW, headers=headers, timeout=60)
+                requests.post(f"{server.url}/api/v1/posts", json=SLOW, headers=headers, timeout=60)
                 for _ in range(6)
             ]
         finally:
@@ -213,5 +209,4 @@ def test_a_worker_is_freed_at_the_budget_and_others_are_served_meanwhile(
     assert [a.json()["code"] for a in answers] == ["render_timeout"] * 6
     assert reads and set(reads) == {200}
     assert "WORKER TIMEOUT" not in log and "Traceback" not in log, log[-3000:]
-    with app.app_context():
-        assert db.session.scalar(select(func.count(Post.id))) == 0
+    assert count_posts(app) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import HTTPException
 
 from blog.extensions import db
-from blog.views import stylesheet_url
-
-from . import conftest
+from blog.http.templating import stylesheet_url
 
 DIRECTIVES = {
     "default-src": "'self'",
@@ -126,17 +123,8 @@ def test_an_unexpected_error_carries_them(app: Flask, client: FlaskClient, site)
 
 
 @pytest.fixture
-def tls_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
-    from blog import create_app
-
-    app = create_app(conftest.test_settings(tmp_path, HSTS_MAX_AGE=31_536_000))
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.drop_all()
-        db.engine.dispose()
+def tls_app(build_app: Any) -> Flask:
+    return build_app(HSTS_MAX_AGE=31_536_000)
 
 
 @pytest.mark.parametrize("path", ["/", "/feed.xml", "/api/v1/me", "/static/style.css", "/nope"])

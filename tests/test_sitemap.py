@@ -10,7 +10,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from blog import create_app, posts
-from blog.extensions import db
 
 from .conftest import days_ago
 
@@ -73,23 +72,18 @@ def test_translations_are_listed_as_alternates(client, make_post) -> None:
 
 
 @pytest.fixture
-def small_parts(settings, monkeypatch, tmp_path):
+def small_parts(settings, build_app):
     """An app whose sitemap files hold 4 URLs, so a handful of posts needs an index."""
-    monkeypatch.setenv("BLOG_INSTANCE_PATH", str(tmp_path / "instance"))
     settings["SITEMAP_MAX_URLS"] = 4
-    app = create_app(settings)
+    app = build_app(**settings)
     with app.app_context():
-        db.create_all()
         author, _ = posts.save_author({"slug": "a", "name": "A"})
         for n in range(6):
             posts.create_post(
                 author,
                 {"title": f"P{n}", "slug": f"p{n}", "content": "x", "status": "published"},
             )
-    yield app
-    with app.app_context():
-        db.drop_all()
-        db.engine.dispose()
+    return app
 
 
 def test_past_the_limit_the_sitemap_becomes_an_index(small_parts: Flask) -> None:

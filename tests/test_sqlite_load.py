@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from blog.extensions import db
 from blog.models import Post
 
-from . import live
 from .conftest import TEST_DATABASE_URL
+from .support import live
 
 pytestmark = [
     pytest.mark.slow,
@@ -101,7 +101,8 @@ def test_no_database_is_locked_reaches_a_client(
     tokens = [make_token(name=f"load {n}") for n in range(CLIENTS)]
     limits = {"API_WRITE_LIMIT": "1000000 per minute", "API_READ_LIMIT": "1000000 per minute"}
     instance = tmp_path / "live"
-    with live.gunicorn(settings["DATABASE_URL"], instance, WORKERS, **limits) as base:
+    with live.running(settings["DATABASE_URL"], instance, WORKERS, **limits) as server:
+        base = server.url
         clients = [Client(n, token, base) for n, token in enumerate(tokens)]
         threads = [threading.Thread(target=client.run) for client in clients]
         for thread in threads:

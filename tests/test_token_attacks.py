@@ -13,11 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from blog import tokens
+from blog.access import tokens
 from blog.extensions import db
 from blog.models import Token, utcnow
 
-from .live import gunicorn
+from .support import live
 
 
 def bad_tokens(app: Flask, make_token: Any) -> dict[str, str]:
@@ -84,7 +84,8 @@ def test_no_token_value_appears_in_the_logs(
     secrets = {"good": good, **bad_tokens(app, make_token)}
     foreign = secrets.pop("not ours")  # another service's secret: masked after "Bearer " only
     instance = tmp_path / "live"
-    with gunicorn(settings["DATABASE_URL"], instance, workers=1) as base:
+    with live.running(settings["DATABASE_URL"], instance, workers=1) as server:
+        base = server.url
         calls = 0
         for raw in secrets.values():
             for how in ("header", "query", "path", "other header"):

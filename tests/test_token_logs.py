@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from blog import tokens
+from blog.access import tokens
 
 
 def test_a_token_in_an_unexpected_errors_traceback_is_masked(

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text, update
 
-from blog import tokens
+from blog.access import tokens
 from blog.extensions import db
 from blog.models import Author, Token, utcnow
 

@@ -16,13 +16,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from blog import create_app, outbox, posts, push
+from blog import posts
+from blog.delivery import outbox, sender
 from blog.extensions import db, write_transaction
 from blog.models import Delivery, DeliveryAttempt, Event
 
 from .conftest import BASE_URL
-from .conftest import test_settings as settings_for
-from .receiver import wait_until
+from .support.factories import app_settings
+from .support.receiver import wait_until
 
 FAST = {
     "WEBHOOK_ALLOW_PRIVATE": True,  # the receiver lives on 127.0.0.1
@@ -34,12 +35,12 @@ FAST = {
 
 @pytest.fixture
 def settings(tmp_path: Path) -> dict[str, Any]:
-    return settings_for(tmp_path, **FAST)
+    return app_settings(tmp_path, **FAST)
 
 
 @pytest.fixture
-def worker(app: Flask) -> Iterator[push.Worker]:
-    started = push.start_worker(app)
+def worker(app: Flask) -> Iterator[sender.Worker]:
+    started = sender.start_worker(app)
     yield started
     started.stop()
 
@@ -246,11 +247,11 @@ def test_a_delivery_left_by_a_dead_worker_is_taken_over(app, runner, receiver, m
     make_post()
     with app.app_context():
         now = datetime.now(UTC)
-        push.fan_out(now)
+        sender.fan_out(now)
         with write_transaction():  # a worker claims it for a second, then dies
             claimed = outbox.claim_delivery(now, timedelta(seconds=1))
         assert claimed is not None
-    started = push.start_worker(app)
+    started = sender.start_worker(app)
     try:
         [delivery] = settled(app, 1)
     finally:
@@ -260,12 +261,12 @@ def test_a_delivery_left_by_a_dead_worker_is_taken_over(app, runner, receiver, m
 
 
 def test_each_delivery_is_sent_by_exactly_one_of_several_workers(
-    app, runner, receiver, make_post, settings
+    app, runner, receiver, make_post, settings, build_app
 ) -> None:
     add_hook(runner, receiver.url + "/a")
     add_hook(runner, receiver.url + "/b")
-    apps = [app] + [create_app(settings) for _ in range(3)]  # four processes' worth
-    workers = [push.start_worker(one) for one in apps]
+    apps = [app] + [build_app(**settings) for _ in range(3)]  # four processes' worth
+    workers = [sender.start_worker(one) for one in apps]
     try:
         for n in range(6):
             make_post(title=f"Post {n}")
@@ -273,9 +274,6 @@ def test_each_delivery_is_sent_by_exactly_one_of_several_workers(
     finally:
         for started in workers:
             started.stop()
-        for one in apps[1:]:
-            with one.app_context():
-                db.engine.dispose()
     assert all(d.status == "delivered" and d.attempts == 1 for d in found)
     sent = [r.headers["X-Agentblog-Delivery"] for r in receiver.requests]
     assert len(sent) == 12 and len(set(sent)) == 12
@@ -312,7 +310,7 @@ def test_settled_events_are_pruned_after_thirty_days(app, runner, receiver, work
     make_post(title="Scheduled", published_at=datetime.now(UTC) + timedelta(days=1))
     with app.app_context():
         with write_transaction():
-            outbox.prune(datetime.now(UTC) - push.PRUNE_AFTER)
+            outbox.prune(datetime.now(UTC) - sender.PRUNE_AFTER)
         left = db.session.execute(select(Event.name, Event.state)).all()
         assert left == [("post.published", "pending")]  # the log went with its event
         assert db.session.scalar(select(func.count(DeliveryAttempt.id))) == 0

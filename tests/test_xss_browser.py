@@ -9,7 +9,6 @@ bypassed; the CSP is tested on its own, by injecting a script into a real page.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from html import escape
@@ -25,12 +24,11 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 
-from blog import create_app, posts, tokens
 from blog.extensions import db
 from blog.models import Post
 
-from . import live
-from .conftest import ALL_SCOPES
+from .support import live
+from .support.factories import author_with_token, make_app
 from .test_browser import PAGES
 
 pytestmark = pytest.mark.browser
@@ -166,9 +164,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     folder = tmp_path_factory.mktemp("xss")
     url = f"sqlite:///{folder / 'blog.sqlite'}"
     instance = folder / "instance"
-    os.environ["BLOG_INSTANCE_PATH"] = str(instance)
-    app = create_app({"SECRET_KEY": "xss", "DATABASE_URL": url, "TESTING": True})
-    del os.environ["BLOG_INSTANCE_PATH"]
+    app = make_app(instance, SECRET_KEY="xss", DATABASE_URL=url, TESTING=True)
     files, count = folder / "posts", len(PAYLOADS)
     files.mkdir()
     (files / "authors.yaml").write_text("- slug: quill\n  name: Quill\n", encoding="utf-8")
@@ -177,13 +173,13 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
         (files / f"file-{n}.md").write_text(front + source, encoding="utf-8")
     with app.app_context():
         db.create_all()
-        author, _ = posts.save_author({"slug": "quill", "name": "Quill"})
-        raw, _ = tokens.issue(author, ALL_SCOPES, None, "xss")
+    raw = author_with_token(app, {"slug": "quill", "name": "Quill"}, "xss")
     result = app.test_cli_runner().invoke(args=["import-posts", str(files)])
     assert f"{len(PAYLOADS)} created" in result.output, result.output
     published = Published("", [f"{kind}-{n}" for kind in ("api", "file") for n in range(count)])
     limits = {"API_WRITE_LIMIT": "10000 per minute", "FEED_ITEMS": "1000"}
-    with live.gunicorn(url, instance, workers=2, POSTS_PER_PAGE="1000", **limits) as base:
+    with live.running(url, instance, workers=2, POSTS_PER_PAGE="1000", **limits) as server:
+        base = server.url
         with requests.Session() as session:
             session.headers["Authorization"] = f"Bearer {raw}"
             for n, (name, source) in enumerate(PAYLOADS):

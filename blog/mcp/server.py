@@ -51,8 +51,8 @@ own voice. Conventions:
 # ---------------------------------------------------------------- resources and the prompt
 
 
-def add_resources(server: MCPServer, blog: Blog, voice: str) -> None:
-    """Register the posts as resources and the write_post prompt."""
+def add_resources(server: MCPServer, blog: Blog) -> None:
+    """Register your posts as resources: each one's markdown, and a list of the newest."""
 
     @server.resource(
         "blog://posts/{slug}",
@@ -90,15 +90,20 @@ def add_resources(server: MCPServer, blog: Blog, voice: str) -> None:
         ]
         return json.dumps(items, ensure_ascii=False, indent=1)
 
+
+def add_prompt(server: MCPServer, blog: Blog, voice: str) -> None:
+    """Register the write_post prompt: the blog's voice, with the tags already in use."""
+
     @server.prompt(name="write_post", description="The blog's voice and conventions for a post")
     async def write_post(
         topic: Annotated[str, Field(description="What the post is about")] = "",
     ) -> str:
-        text = voice
         try:
+            title = (await blog.json("GET", "/me"))["blog"]["title"]
             tags = (await blog.json("GET", "/tags"))["items"]
         except ToolError:
-            tags = []  # the conventions still help without the tag list
+            title, tags = "this blog", []  # the conventions still help without them
+        text = voice.replace("{title}", title)
         if tags:
             text += "\nTags in use: " + ", ".join(t["name"] for t in tags[:50]) + "\n"
         return text + (f"\nThe topic: {topic}\n" if topic else "")
@@ -129,7 +134,8 @@ def build_server(
     server.middleware.append(forward_authorization)
     blog = Blog(url, token)
     add_tools(server, blog, allow_paths)
-    add_resources(server, blog, voice)
+    add_resources(server, blog)
+    add_prompt(server, blog, voice)
     return server
 
 

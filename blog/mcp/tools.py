@@ -1,7 +1,9 @@
 """blog-mcp's tools: publish, preview, update, delete, list and read posts; tags; images.
 
-Each tool is a call or two to the JSON API, with a JSON-schema'd input, a structured
-output (the models below) and annotations saying what it may change.
+Each tool is a method of `Tools`, a call or two to the JSON API of one blog: its signature
+is the JSON-schema'd input, its docstring the description, its return type (the models
+below) the structured output; `add_tools` registers each with annotations saying what it
+may change.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024  # read no bigger file; the blog's own cap is 
 # ---------------------------------------------------------------- what the tools answer
 
 
-class Post(BaseModel):
+class PostReport(BaseModel):
     """A post as the tools report it."""
 
     id: int = Field(description="Pass it to update_post, delete_post and get_post")
@@ -41,11 +43,11 @@ class Post(BaseModel):
     reading_time_minutes: int
 
 
-class PostWithSource(Post):
+class PostWithSource(PostReport):
     markdown: str = Field(description="The post's markdown source")
 
 
-class Published(Post):
+class Published(PostReport):
     idempotency_key: str = Field(description="Call again with this key to retry safely")
     replayed: bool = Field(description="True if this key had already made the post")
 
@@ -63,18 +65,18 @@ class Preview(BaseModel):
 
 
 class PostList(BaseModel):
-    posts: list[Post]
+    posts: list[PostReport]
     next_cursor: str | None = Field(description="Pass as cursor for the next page")
 
 
-class Tag(BaseModel):
+class TagCount(BaseModel):
     slug: str
     name: str
     count: int = Field(description="Public posts with this tag")
 
 
 class TagList(BaseModel):
-    tags: list[Tag]
+    tags: list[TagCount]
 
 
 class Deleted(BaseModel):
@@ -90,7 +92,8 @@ class Image(BaseModel):
     size: int = Field(description="Bytes")
 
 
-def _post(data: dict[str, Any], model: type[Post] = Post, **extra: Any) -> Any:
+def _report(data: dict[str, Any], model: type[PostReport] = PostReport, **extra: Any) -> Any:
+    """Turn the API's JSON of a post into the tools' model of it."""
     return model.model_validate({**data, "markdown": data.get("content", ""), **extra})
 
 
@@ -113,7 +116,6 @@ Key = Annotated[
         " default: a new one for this call",
     ),
 ]
-READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 
 def _writes(destructive: bool, idempotent: bool) -> ToolAnnotations:
@@ -126,15 +128,25 @@ def _writes(destructive: bool, idempotent: bool) -> ToolAnnotations:
     )
 
 
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+CREATE = _writes(destructive=False, idempotent=False)  # a second call makes a second post
+CHANGE = _writes(destructive=True, idempotent=True)  # overwrites or removes what was there
+UPLOAD = _writes(destructive=False, idempotent=True)  # the same bytes get the same name
+
+
 def _fields(**values: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
-    """Register the authoring tools, each a call or two to the JSON API."""
+class Tools:
+    """The authoring tools, each a call or two to the JSON API of one blog."""
 
-    @server.tool(annotations=_writes(destructive=False, idempotent=False))
+    def __init__(self, blog: Blog, allow_paths: bool) -> None:
+        self.blog = blog
+        self.allow_paths = allow_paths  # False for remote callers: no reading our files
+
     async def publish_post(
+        self,
         title: Title,
         markdown: Markdown,
         tags: Tags = None,
@@ -152,14 +164,14 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
         key = idempotency_key or str(uuid.uuid4())
         body = _fields(title=title, content=markdown, tags=tags, lang=lang, summary=summary)
         body.update(_fields(slug=slug), status="draft" if draft else "published")
-        response = await blog.call(
+        response = await self.blog.call(
             "POST", "/posts", json=body, headers={"Idempotency-Key": key}, retry=True
         )
         replayed = response.headers.get("Idempotent-Replayed") == "true"
-        return _post(response.json(), Published, idempotency_key=key, replayed=replayed)
+        return _report(response.json(), Published, idempotency_key=key, replayed=replayed)
 
-    @server.tool(annotations=READ)
     async def preview_post(
+        self,
         title: Title,
         markdown: Markdown,
         tags: Tags = None,
@@ -170,10 +182,11 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
         """Check and render a post without saving it: its HTML, slug and sanitizer warnings."""
         body = _fields(title=title, content=markdown, tags=tags, lang=lang, summary=summary)
         body.update(_fields(slug=slug))
-        return Preview.model_validate(await blog.json("POST", "/preview", json=body, retry=True))
+        answer = await self.blog.json("POST", "/preview", json=body, retry=True)
+        return Preview.model_validate(answer)
 
-    @server.tool(annotations=_writes(destructive=True, idempotent=True))
     async def update_post(
+        self,
         post_id: PostId,
         title: Annotated[str | None, Field(min_length=1, description="A new title")] = None,
         markdown: Annotated[str | None, Field(min_length=1, description="A new body")] = None,
@@ -184,22 +197,21 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
         ] = None,
         summary: Summary = None,
         slug: Slug = None,
-    ) -> Post:
+    ) -> PostReport:
         """Change some fields of one of your posts; fields left out keep their value."""
         body = _fields(title=title, content=markdown, tags=tags, lang=lang, summary=summary)
         body.update(_fields(slug=slug))
         if draft is not None:
             body["status"] = "draft" if draft else "published"
-        return _post(await blog.json("PATCH", f"/posts/{post_id}", json=body, retry=True))
+        return _report(await self.blog.json("PATCH", f"/posts/{post_id}", json=body, retry=True))
 
-    @server.tool(annotations=_writes(destructive=True, idempotent=True))
-    async def delete_post(post_id: PostId) -> Deleted:
+    async def delete_post(self, post_id: PostId) -> Deleted:
         """Delete one of your posts for good (it leaves the site and the feeds)."""
-        await blog.call("DELETE", f"/posts/{post_id}")
+        await self.blog.call("DELETE", f"/posts/{post_id}")
         return Deleted(id=post_id, deleted=True)
 
-    @server.tool(annotations=READ)
     async def list_posts(
+        self,
         status: Annotated[
             Literal["draft", "published"] | None, Field(description="Only this status")
         ] = None,
@@ -209,38 +221,54 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
     ) -> PostList:
         """List your posts, drafts included, newest first."""
         params = _fields(status=status, tag=tag, limit=limit, cursor=cursor)
-        page = await blog.json("GET", "/posts", params=params)
-        return PostList(posts=[_post(p) for p in page["items"]], next_cursor=page["next_cursor"])
+        page = await self.blog.json("GET", "/posts", params=params)
+        posts = [_report(p) for p in page["items"]]
+        return PostList(posts=posts, next_cursor=page["next_cursor"])
 
-    @server.tool(annotations=READ)
     async def get_post(
+        self,
         post_id: Annotated[int | None, Field(ge=1, description="The post's id")] = None,
         slug: Annotated[str | None, Field(description="Or its slug")] = None,
     ) -> PostWithSource:
         """Read one of your posts, with its markdown source, by id or by slug."""
-        if post_id is None and slug is None:
-            raise ToolError("give post_id or slug")
-        data = await find(blog, slug) if post_id is None else None
-        data = data or await blog.json("GET", f"/posts/{post_id}")
-        return _post(data, PostWithSource)
+        if post_id is not None:
+            return _report(await self.blog.json("GET", f"/posts/{post_id}"), PostWithSource)
+        if slug is not None:
+            return _report(await find(self.blog, slug), PostWithSource)
+        raise ToolError("give post_id or slug")
 
-    @server.tool(annotations=READ)
-    async def list_tags() -> TagList:
+    async def list_tags(self) -> TagList:
         """List the blog's tags with their public post counts: reuse them when they fit."""
-        return TagList(tags=(await blog.json("GET", "/tags"))["items"])
+        return TagList(tags=(await self.blog.json("GET", "/tags"))["items"])
 
-    @server.tool(annotations=_writes(destructive=False, idempotent=True))
     async def upload_image(
+        self,
         path: Annotated[str | None, Field(description="A PNG, JPEG, GIF or WebP file")] = None,
         data_base64: Annotated[str | None, Field(description="Or its bytes in base64")] = None,
         alt: Annotated[str | None, Field(description="What the image shows, for alt text")] = None,
     ) -> Image:
         """Upload an image to the blog; returns its URL and a markdown snippet for a post."""
-        data = data_base64 if path is None else _read_image(path, allow_paths)
+        data = data_base64 if path is None else _read_image(path, self.allow_paths)
         if data is None:
             raise ToolError("give path or data_base64")
         body = _fields(data=data, alt=alt)
-        return Image.model_validate(await blog.json("POST", "/media", json=body, retry=True))
+        return Image.model_validate(await self.blog.json("POST", "/media", json=body, retry=True))
+
+
+def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
+    """Register the authoring tools of `blog` on the server."""
+    tools = Tools(blog, allow_paths)
+    for tool, hints in [
+        (tools.publish_post, CREATE),
+        (tools.preview_post, READ),
+        (tools.update_post, CHANGE),
+        (tools.delete_post, CHANGE),
+        (tools.list_posts, READ),
+        (tools.get_post, READ),
+        (tools.list_tags, READ),
+        (tools.upload_image, UPLOAD),
+    ]:
+        server.add_tool(tool, annotations=hints)
 
 
 def _read_image(path: str, allow_paths: bool) -> str:

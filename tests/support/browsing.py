@@ -14,8 +14,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from . import live
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = live.ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -29,10 +28,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[live.LiveSite]:
-    running = live.start(tmp_path_factory.mktemp("live-site"))
-    yield running
-    live.stop(running)
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[live.Server]:
+    with live.sample_site(tmp_path_factory.mktemp("live-site")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
