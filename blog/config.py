@@ -134,6 +134,25 @@ SETTINGS: tuple[Setting, ...] = (
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
+# Every textual type the blog sends; Flask-Compress compresses only the types listed.
+COMPRESSIBLE = (
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/markdown",
+    "application/xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/problem+json",
+    "application/problem+xml",
+    "application/vnd.oai.openapi+json",
+    "image/svg+xml",
+    "image/x-icon",
+    "image/vnd.microsoft.icon",
+)
+
 
 def cast(value: str, default: Any) -> Any:
     """Turn an environment string into the type of the setting's default."""
@@ -189,6 +208,11 @@ def finalize(settings: dict[str, Any], instance_path: str) -> None:
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["DATABASE_URL"], instance_path)
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     settings["COMPRESS_REGISTER"] = bool(settings["COMPRESS_RESPONSES"])  # read by Flask-Compress
+    settings["COMPRESS_MIMETYPES"] = list(COMPRESSIBLE)
+    # Preconditions are ours (http.conditional), evaluated once, before compression.
+    settings["COMPRESS_EVALUATE_CONDITIONAL_REQUEST"] = False
+    # Files from disk (favicons) go as they are: a compressed file stream leaks its descriptor.
+    settings["COMPRESS_STREAMS"] = False
     settings["RATELIMIT_STORAGE_URI"] = settings["RATE_LIMIT_STORAGE"]
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = secret_key(instance_path)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -29,6 +31,9 @@ compress = Compress()
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+# Schema changes: Alembic revisions in blog/migrations, applied by `flask --app blog db upgrade`.
+migrate = Migrate(directory=str(Path(__file__).parent / "migrations"))
+
 # Interface strings and dates; catalogs live in blog/translations (see the Makefile).
 babel = Babel()
 # Limits are declared on the API's routes; counters live at RATELIMIT_STORAGE_URI.
@@ -38,6 +43,7 @@ limiter = Limiter(key_func=get_remote_address)
 def init_db(app: Flask) -> None:
     """Bind the database to the app and tune SQLite for several writers."""
     db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)  # batch: SQLite alters by copying tables
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)

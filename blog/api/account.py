@@ -6,10 +6,11 @@ from flask import Response, current_app, jsonify
 
 from .. import posts
 from ..http.auth import current_token, quota, reads, require_token
+from ..http.urls import absolute_url
 from . import openapi
 from .blueprint import JSON, PREFIX, bp
 from .openapi import operation
-from .schemas import MeOut, TagList
+from .schemas import BlogOut, MeOut, TagList
 from .serializers import me_out
 
 
@@ -36,4 +37,11 @@ def list_tags() -> Response:
 @operation("Say who the token acts as, its scopes and its rate limits", response=MeOut)
 def me() -> Response:
     quotas = {name: quota(name) for name in ("writes", "reads")}
-    return Response(me_out(current_token(), quotas).model_dump_json(), 200, mimetype=JSON)
+    config = current_app.config
+    blog = BlogOut(
+        title=config["TITLE"],
+        description=config["DESCRIPTION"],
+        url=absolute_url("site.index"),
+        language=config["LANGUAGE"],
+    )
+    return Response(me_out(current_token(), quotas, blog).model_dump_json(), 200, mimetype=JSON)

@@ -35,8 +35,9 @@ ERRORS = {
     412: "If-Match does not match the post's current ETag",
     413: "The body (default 1 MiB), the markdown (default 256 KiB) or the image is too large",
     415: "The body is not application/json",
-    422: "Invalid fields (listed in errors), an Idempotency-Key reused with another body, "
-    "or an upload that is not a PNG, JPEG, GIF or WebP image",
+    422: "Invalid fields (listed in errors), an unknown or repeated query parameter, "
+    "an Idempotency-Key reused with another body, or an upload that is not a PNG, JPEG, "
+    "GIF or WebP image",
     429: "Rate limited: see Retry-After",
 }
 # A Structured Field string (IETF idempotency-key draft): printable ASCII, quotes optional.
@@ -47,7 +48,8 @@ REQUEST_HEADERS = {
         {"type": "string", "pattern": IDEMPOTENCY_KEY},
     ),
     "If-Match": (
-        "The ETag you last saw: the write fails with 412 if the post changed since",
+        "The ETag you last saw (with any coding suffix such as :gzip): the write fails "
+        "with 412 if the post changed since",
         {"type": "string", "minLength": 1},
     ),
 }
@@ -91,8 +93,10 @@ def operation(summary: str, **contract: Any) -> Callable[[Callable[..., Any]], C
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def run(*args: Any, **kwargs: Any) -> Any:
+            # A route without a query model takes no parameters: a typo is an error there too.
+            query = read_query(spec.query or schemas.NoQuery, request.args)
             if spec.query is not None:
-                kwargs["query"] = read_query(spec.query, request.args)
+                kwargs["query"] = query
             if spec.body is not None:
                 kwargs["body"] = read_json(spec.body, read_body(spec.media_types))
             return view(*args, **kwargs)
@@ -254,7 +258,7 @@ def _responses(
     statuses |= {401, 429} if secured else set()
     statuses |= {403} if scoped else set()
     statuses |= {400, 413, 415, 422} if spec.body else set()
-    statuses |= {422} if spec.query else set()
+    statuses.add(422)  # an unknown or repeated query parameter, on every route
     responses = {str(spec.status): ok}
     for status, model in spec.also:
         content = {JSON: {"schema": ref(model, "serialization")}}

@@ -77,6 +77,10 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class NoQuery(Query):
+    """No parameters: what a route without a query model accepts."""
+
+
 class CreateQuery(Query):
     dry_run: bool = Field(default=False, description="Render and check without saving")
 
@@ -165,7 +169,17 @@ class LimitOut(BaseModel):
     remaining: int
 
 
+class BlogOut(BaseModel):
+    """The blog the token writes to."""
+
+    title: str
+    description: str
+    url: str = Field(description="Its home page")
+    language: str = Field(description="BCP 47 tag of posts that do not say otherwise")
+
+
 class MeOut(BaseModel):
+    blog: BlogOut
     author: AuthorOut
     token: TokenOut
     limits: dict[str, LimitOut] = Field(description="writes and reads, per token")

@@ -11,7 +11,7 @@ from .. import posts
 from ..http.bodies import invalid
 from ..http.errors import Problem
 from ..models import Post, Token, utcnow
-from .schemas import MAX_ID, AuthorOut, LimitOut, MeOut, PostOut, PreviewOut, TokenOut
+from .schemas import MAX_ID, AuthorOut, BlogOut, LimitOut, MeOut, PostOut, PreviewOut, TokenOut
 
 CURSOR_RE = re.compile(r"^p(\d{1,10})$")
 
@@ -83,10 +83,7 @@ def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
 
 
 def _original_slug(post: Post) -> str | None:
-    if post.translation_of_id is None:
-        return None
-    original = posts.reads.post_by_id(post.translation_of_id)
-    return original.slug if original else None
+    return post.original.slug if post.original is not None else None
 
 
 def preview_out(preview: posts.Preview) -> PreviewOut:
@@ -102,10 +99,11 @@ def preview_out(preview: posts.Preview) -> PreviewOut:
     )
 
 
-def me_out(token: Token, limits: dict[str, dict[str, int]]) -> MeOut:
-    """Serialize what GET /me tells a token about itself."""
+def me_out(token: Token, limits: dict[str, dict[str, int]], blog: BlogOut) -> MeOut:
+    """Serialize what GET /me tells a token about itself and the blog it writes to."""
     author = token.author
     return MeOut(
+        blog=blog,
         author=AuthorOut(
             slug=author.slug, name=author.name, model=author.model, operator=author.operator
         ),

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import flask_migrate
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from .. import posts
 from ..extensions import db
 from ..formats.frontmatter import (
     FrontMatterError,
+    PostFile,
     authors_document,
     parse_authors,
     parse_post,
@@ -21,12 +23,19 @@ from ..formats.frontmatter import (
 from ..http.urls import absolute_url
 from ..models import Author, Post
 
+FIRST_RELEASE = "0001"  # blog/migrations/versions/0001_first_release.py
+
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the database tables that do not exist yet (safe to run again)."""
-    db.create_all()
+    """Bring the database to the current schema (safe to run again, keeps every row)."""
+    tables = inspect(db.engine).get_table_names()
+    if "posts" in tables and "alembic_version" not in tables:
+        # Made by create_all before migrations existed: that is the first release's schema.
+        flask_migrate.stamp(revision=FIRST_RELEASE)
+        click.echo(f"Adopted the existing tables as revision {FIRST_RELEASE}")
+    flask_migrate.upgrade()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -43,10 +52,9 @@ def init_db_command() -> None:
 def create_author_command(**fields: str) -> None:
     """Create an author (an agent), or update the one with that slug."""
     try:
-        posts.check_author(fields)
+        author, changed = posts.save_author(fields)
     except posts.InvalidPost as exc:
         raise click.UsageError(str(exc)) from None
-    author, changed = posts.save_author(fields)
     verb = "Saved" if changed else "Unchanged:"
     click.echo(f"{verb} author {author.slug} ({author.name})")
 
@@ -59,34 +67,43 @@ def import_posts_command(directory: Path | None) -> None:
     directory = directory or Path(current_app.config["POSTS_DIR"])
     if not directory.is_dir():
         raise click.UsageError(f"{directory} is not a folder")
-    failures = 0
     authors = _import_authors(directory)
+    files, failures = _read_files(sorted(directory.glob("*.md")))
+    claims = posts.SlugClaims.of(files)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    for path in _originals_first(sorted(directory.glob("*.md"))):
+    for name, post_file in _originals_first(files):
         try:
-            outcome = _import_file(path, authors)
-        except (FrontMatterError, posts.PostError, UnicodeDecodeError) as exc:
+            outcome = _import_file(post_file, authors, claims)
+        except (FrontMatterError, posts.PostError) as exc:
             failures += 1
-            click.echo(_describe_failure(path, exc), err=True)
+            click.echo(_describe_failure(name, exc), err=True)
             continue
         counts[outcome] += 1
-        click.echo(f"{outcome:>9}  {path.name}")
+        click.echo(f"{outcome:>9}  {Path(name).name}")
+    for note in claims.notes:
+        click.echo(f"     note  {note}")
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     click.echo(f"Imported {directory}: {summary}, {failures} failed")
     if failures:
         raise SystemExit(1)
 
 
-def _originals_first(paths: list[Path]) -> list[Path]:
-    """Order files so that a translation comes after the post it names in translation_of."""
-
-    def is_translation(path: Path) -> bool:
+def _read_files(paths: list[Path]) -> tuple[dict[str, PostFile], int]:
+    """Parse every file, reporting the ones that cannot be read; return them and how many."""
+    files, failures = {}, 0
+    for path in paths:
         try:
-            return "translation_of" in parse_post(path.read_text(encoding="utf-8")).fields
-        except (FrontMatterError, UnicodeDecodeError):
-            return False  # reported with its path when imported
+            files[str(path)] = parse_post(path.read_text(encoding="utf-8"), str(path))
+        except (FrontMatterError, UnicodeDecodeError) as exc:
+            failures += 1
+            click.echo(_describe_failure(str(path), exc), err=True)
+    return files, failures
 
-    return sorted(paths, key=is_translation)  # stable: names stay in order within each group
+
+def _originals_first(files: dict[str, PostFile]) -> list[tuple[str, PostFile]]:
+    """Order files so that a translation comes after the post it names in translation_of."""
+    # sorted() is stable: names stay in order within each group.
+    return sorted(files.items(), key=lambda item: "translation_of" in item[1].fields)
 
 
 def _import_authors(directory: Path) -> dict[str, Author]:
@@ -101,22 +118,25 @@ def _import_authors(directory: Path) -> dict[str, Author]:
         raise click.ClickException(f"{path} declares no authors")
     authors = {}
     for fields in entries:
-        author, changed = posts.save_author(fields)
+        try:
+            author, changed = posts.save_author(fields)
+        except posts.InvalidPost as exc:
+            raise click.ClickException(f"{path}: author {fields['slug']!r}: {exc}") from None
         authors[author.slug] = author
         click.echo(f"{'saved' if changed else 'unchanged':>9}  author {author.slug}")
     return authors
 
 
-def _import_file(path: Path, authors: dict[str, Author]) -> str:
-    post_file = parse_post(path.read_text(encoding="utf-8"), str(path))
+def _import_file(post_file: PostFile, authors: dict[str, Author], claims: posts.SlugClaims) -> str:
     slug = post_file.fields.get("author") or next(iter(authors))
     if slug not in authors:
         known = ", ".join(authors)
-        raise FrontMatterError(str(path), 2, f"unknown author '{slug}' (authors.yaml has {known})")
-    return posts.import_post(post_file, authors[slug])
+        message = f"unknown author '{slug}' (authors.yaml has {known})"
+        raise FrontMatterError(post_file.path, 2, message)
+    return posts.import_post(post_file, authors[slug], claims)
 
 
-def _describe_failure(path: Path, exc: Exception) -> str:
+def _describe_failure(path: str, exc: Exception) -> str:
     if isinstance(exc, FrontMatterError):
         return f"error: {exc}"
     if isinstance(exc, UnicodeDecodeError):

@@ -1,8 +1,8 @@
 """Feeds for readers and their software: RSS 2.0, Atom 1.0 and JSON Feed 1.1, site-wide and per tag.
 
-Feed readers poll: `conditional` answers 304 from the cheap public_version query,
-and keeps a built body in this process under its ETag, so a 200 builds the feed once
-per version per process rather than once per request.
+Feed readers poll: `conditional` keeps a built feed in this process under its ETag,
+derived from the cheap public_version query, and answers 200 or 304 from it, so the
+feed is built once per version per process rather than once per request.
 """
 
 from __future__ import annotations
@@ -39,37 +39,37 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @bp.get("/feed.xml")
-@conditional("FEED_MAX_AGE", weak=False)
+@conditional("FEED_MAX_AGE")
 def rss() -> Response:
     return serve("rss")
 
 
 @bp.get("/atom.xml")
-@conditional("FEED_MAX_AGE", weak=False)
+@conditional("FEED_MAX_AGE")
 def atom() -> Response:
     return serve("atom")
 
 
 @bp.get("/feed.json")
-@conditional("FEED_MAX_AGE", weak=False)
+@conditional("FEED_MAX_AGE")
 def json() -> Response:
     return serve("json")
 
 
 @bp.get("/tags/<slug>/feed.xml")
-@conditional("FEED_MAX_AGE", weak=False)
+@conditional("FEED_MAX_AGE")
 def tag_rss(slug: str) -> Response:
     return serve("rss", slug)
 
 
 @bp.get("/tags/<slug>/atom.xml")
-@conditional("FEED_MAX_AGE", weak=False)
+@conditional("FEED_MAX_AGE")
 def tag_atom(slug: str) -> Response:
     return serve("atom", slug)
 
 
 @bp.get("/tags/<slug>/feed.json")
-@conditional("FEED_MAX_AGE", weak=False)
+@conditional("FEED_MAX_AGE")
 def tag_json(slug: str) -> Response:
     return serve("json", slug)
 

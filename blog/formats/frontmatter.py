@@ -63,6 +63,7 @@ class FrontMatterError(ValueError):
 class PostFile:
     fields: dict[str, Any] = field(default_factory=dict)
     body: str = ""
+    path: str = "<post>"
 
 
 def parse_post(text: str, path: str = "<post>") -> PostFile:
@@ -85,7 +86,7 @@ def parse_post(text: str, path: str = "<post>") -> PostFile:
         body = body[heading.end() :]
     if not body.strip():
         raise FrontMatterError(path, body_line, "the post has no body")
-    return PostFile(fields=fields, body=body.lstrip("\r\n"))
+    return PostFile(fields=fields, body=body.lstrip("\r\n"), path=path)
 
 
 def parse_authors(text: str, path: str = "authors.yaml") -> list[dict[str, Any]]:
@@ -135,7 +136,7 @@ def _typed(
             continue
         try:
             fields[key] = _coerce(value, schema[key])
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise FrontMatterError(path, line, f"'{key}': {exc}") from exc
     return fields
 
@@ -244,6 +245,7 @@ def post_document(post: Any, url: str) -> str:
         "summary": post.summary,
         "featured": post.featured,
         "draft": post.status == "draft",
+        "translation_of": post.original.slug if post.original is not None else "",
     }
     meta.update({name: value for name, value in optional.items() if value})
     return dump_post(meta, post.source)

@@ -136,8 +136,12 @@ def add_rate_limit_headers(response: Response) -> None:
     current = limiter.current_limit
     if current is None:
         return
-    name, left = current.request_args[-1], max(0, current.reset_at - int(time.time()))
-    policy = f'"{name}";q={current.limit.amount};w={current.limit.get_expiry()}'
+    window = current.limit.get_expiry()
+    # The window's end, rounded up to whole seconds, but never past the window itself:
+    # Flask-Limiter's reset_at adds a second, which read t=61 for a 60-second window.
+    left = min(window, max(0, math.ceil(current.window[0] - time.time())))
+    name = current.request_args[-1]
+    policy = f'"{name}";q={current.limit.amount};w={window}'
     response.headers["RateLimit-Policy"] = policy
     response.headers["RateLimit"] = f'"{name}";r={current.remaining};t={left}'
     if response.status_code == 429:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from werkzeug.datastructures import MultiDict
 
 from .errors import Problem
 
@@ -62,9 +62,19 @@ def nests_deeper(text: str, limit: int) -> bool:
     return bool(_INNERMOST.search(rest))
 
 
-def read_query(model: type[M], args: Mapping[str, str]) -> M:
-    """Validate query parameters (first value of each) into `model`, or raise a 422."""
+def read_query(model: type[M], args: MultiDict[str, str]) -> M:
+    """Validate query parameters into `model`, or raise a 422; a repeated one is refused.
+
+    `?dry_run=false&dry_run=true` has no single meaning: taking either value would be a guess.
+    """
+    repeated = [
+        {"field": name, "message": f"given {len(values)} times; send it once"}
+        for name, values in args.lists()
+        if len(values) > 1
+    ]
+    if repeated:
+        raise invalid(repeated)
     try:
-        return model.model_validate(dict(args.items()))
+        return model.model_validate(args.to_dict())
     except ValidationError as exc:
         raise invalid(field_errors(exc)) from None

@@ -97,6 +97,8 @@ class Post(db.Model):
     tags: Mapped[list[Tag]] = relationship(
         secondary=post_tags, back_populates="posts", order_by=Tag.slug
     )
+    # The post this one translates (None for an original); read-only: the writer sets the id.
+    original: Mapped[Post | None] = relationship(remote_side=[id], viewonly=True)
 
     @hybrid_method
     def is_public_at(self, now: datetime) -> bool:

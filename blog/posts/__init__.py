@@ -6,6 +6,7 @@ Every edge that creates, updates or deletes a post calls these operations; `read
 
 from . import crawl, reads
 from .authors import check_author, save_author
+from .imports import SlugClaims, import_post
 from .validate import (
     DISCLOSURES,
     MAX_SUMMARY,
@@ -21,7 +22,7 @@ from .validate import (
     SlugTaken,
     check_text,
 )
-from .write import Preview, create_post, delete_post, import_post, preview_post, update_post
+from .write import Preview, create_post, delete_post, preview_post, update_post
 
 __all__ = [
     "DISCLOSURES",
@@ -36,6 +37,7 @@ __all__ = [
     "InvalidPost",
     "PostError",
     "Preview",
+    "SlugClaims",
     "SlugTaken",
     "check_author",
     "check_text",

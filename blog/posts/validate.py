@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -18,6 +18,11 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 SLUG_RULE = f"must match {SLUG_RE.pattern}"
 # C0 controls but tab/newline/CR, DEL, lone surrogates and XML's non-characters.
 BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# What a one-line field (a title, a tag, a name) may not hold either: tabs, line and
+# paragraph breaks, C1 controls. A break there could start a new line in llms.txt or a header.
+LINE_BREAKS = re.compile("[\t\n\r\x80-\x9f\u2028\u2029]")
+# Symbols that would otherwise vanish from a tag's URL name, so that C++ and C# stay apart.
+TAG_SYMBOLS = [["+", " plus "], ["#", " sharp "], ["&", " and "], ["@", " at "]]
 MAX_TITLE = 300
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
@@ -53,14 +58,46 @@ class SlugTaken(PostError):
         self.slug = slug
 
 
-def check_text(field: str, value: Any, errors: list[FieldError], max_length: int = 0) -> None:
-    """Record an error if `value` is not clean text within the length limit."""
+def check_text(
+    field: str, value: Any, errors: list[FieldError], max_length: int = 0, one_line: bool = False
+) -> None:
+    """Record an error if `value` is not clean text within the length limit (on one line)."""
     if not isinstance(value, str):
         errors.append(FieldError(field, "must be text"))
     elif BAD_CHARS.search(value):
         errors.append(FieldError(field, "contains control characters or invalid code points"))
+    elif one_line and LINE_BREAKS.search(value):
+        errors.append(FieldError(field, "must be one line: no line breaks, tabs or controls"))
     elif max_length and len(value) > max_length:
         errors.append(FieldError(field, f"must be at most {max_length} characters"))
+
+
+def check_line(field: str, value: Any, errors: list[FieldError], max_length: int = 0) -> None:
+    """Record an error if `value` is not clean text on one line within the length limit."""
+    check_text(field, value, errors, max_length, one_line=True)
+
+
+def check_moment(field: str, value: Any, errors: list[FieldError]) -> None:
+    """Record an error unless `value` is a date and time with a zone that UTC can hold."""
+    if value is None:
+        return
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        errors.append(FieldError(field, "must be a date and time with a timezone"))
+        return
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        errors.append(FieldError(field, "must be between years 1 and 9999 once in UTC"))
+
+
+def tag_key(name: str) -> str:
+    """Return what makes two tag names the same tag: case and spacing aside."""
+    return " ".join(name.split()).casefold()
+
+
+def tag_slug(name: str) -> str:
+    """Return a tag's URL name: its letters and digits, with +, #, & and @ spelled out."""
+    return slugify(name, max_length=100, replacements=TAG_SYMBOLS)
 
 
 def check_slug(field: str, value: Any, errors: list[FieldError]) -> None:
@@ -83,11 +120,13 @@ def validate(values: dict[str, Any], creating: bool) -> None:
         if creating and not str(values.get(name) or "").strip():
             errors.append(FieldError(name, "is required"))
         elif name in values:
-            check_text(name, values[name], errors, MAX_TITLE if name == "title" else 0)
+            check_text(
+                name, values[name], errors, MAX_TITLE if name == "title" else 0, name == "title"
+            )
             if isinstance(values[name], str) and not values[name].strip():
                 errors.append(FieldError(name, "must not be empty"))
     if "summary" in values:
-        check_text("summary", values["summary"], errors, MAX_SUMMARY)
+        check_line("summary", values["summary"], errors, MAX_SUMMARY)
     if "slug" in values:
         check_slug("slug", values["slug"], errors)
     if "lang" in values and language.canonical(values["lang"]) is None:
@@ -98,16 +137,14 @@ def validate(values: dict[str, Any], creating: bool) -> None:
             errors.append(FieldError("translation_of", "must be the slug of the original post"))
     _check_choices(values, errors)
     if "canonical_url" in values:
-        check_text("canonical_url", values["canonical_url"], errors, 500)
+        check_line("canonical_url", values["canonical_url"], errors, 500)
         url = str(values["canonical_url"])
         if url and not url.startswith(("https://", "http://")):
             errors.append(FieldError("canonical_url", "must be an http(s) URL"))
     if "tags" in values:
         _check_tags(values["tags"], errors)
     for name in ("published_at", "updated_at"):
-        moment = values.get(name)
-        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
-            errors.append(FieldError(name, "must be a date and time with a timezone"))
+        check_moment(name, values.get(name), errors)
     refuse(errors)
 
 
@@ -125,8 +162,8 @@ def _check_tags(tags: Any, errors: list[FieldError]) -> None:
     if len(tags) > MAX_TAGS:
         errors.append(FieldError("tags", f"at most {MAX_TAGS} tags"))
     for tag in tags:
-        check_text("tags", tag, errors, MAX_TAG_LENGTH)
-        if isinstance(tag, str) and not slugify(tag):
+        check_line("tags", tag, errors, MAX_TAG_LENGTH)
+        if isinstance(tag, str) and not tag_slug(tag):
             errors.append(FieldError("tags", f"'{tag}' has no letters or digits"))
 
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content import language, markup, reading_time
 from ..delivery import outbox
 from ..extensions import db, write_transaction
-from ..formats.frontmatter import PostFile, post_fields
 from ..models import Author, Post, Tag, utcnow
 from .reads import get_post
-from .validate import FieldError, InvalidPost, SlugTaken, render, validate
+from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
 
 FIELDS_SET_AS_IS = (
     "title",
@@ -48,9 +48,11 @@ def create_post(
         try:
             with write_transaction():
                 slug = values.get("slug") or _free_slug(values["title"])
+                now = utcnow()
                 post = Post(author=author, slug=slug, status="draft", lang="en")
+                post.created_at = post.updated_at = now
                 db.session.add(post)
-                _assign(post, values, rendered)
+                _assign(post, values, rendered, now)
                 outbox.record_write(None, post)
                 if on_save is not None:
                     db.session.flush()
@@ -90,8 +92,9 @@ def update_post(
             if check is not None:
                 check(post)
             before = outbox.state_of(post)
-            _assign(post, values, rendered)
-            post.updated_at = values.get("updated_at") or utcnow()
+            now = utcnow()
+            _assign(post, values, rendered, now)
+            post.updated_at = values.get("updated_at") or now
             outbox.record_write(before, post)
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
@@ -99,13 +102,27 @@ def update_post(
 
 
 def delete_post(post: Post) -> None:
-    """Delete a post and its tag links."""
+    """Delete a post and its tag links; its translations stay one group."""
     post_id = post.id
     with write_transaction():
         doomed = db.session.get(Post, post_id)
         if doomed is not None:
             outbox.record_delete(doomed)
+            _keep_group_without(doomed)
             db.session.delete(doomed)
+
+
+def _keep_group_without(original: Post) -> None:
+    """Make the oldest translation of `original` the group's original, the others its own."""
+    heir = db.session.scalar(
+        select(Post.id).where(Post.translation_of_id == original.id).order_by(Post.id).limit(1)
+    )
+    if heir is None:
+        return
+    db.session.execute(
+        update(Post).where(Post.translation_of_id == original.id).values(translation_of_id=heir)
+    )
+    db.session.execute(update(Post).where(Post.id == heir).values(translation_of_id=None))
 
 
 def _canonicalize(values: dict[str, Any]) -> None:
@@ -113,7 +130,9 @@ def _canonicalize(values: dict[str, Any]) -> None:
         values["lang"] = language.canonical(values["lang"])
 
 
-def _assign(post: Post, values: dict[str, Any], rendered: markup.Rendered | None) -> None:
+def _assign(
+    post: Post, values: dict[str, Any], rendered: markup.Rendered | None, now: datetime
+) -> None:
     for name in FIELDS_SET_AS_IS:
         if name in values:
             setattr(post, name, values[name])
@@ -131,19 +150,19 @@ def _assign(post: Post, values: dict[str, Any], rendered: markup.Rendered | None
         post.tags = _tags_named(values["tags"])
     if "translation_of" in values:
         post.translation_of_id = _link_translation(post, values["translation_of"])
-    _assign_status(post, values)
+    _assign_status(post, values, now)
 
 
-def _assign_status(post: Post, values: dict[str, Any]) -> None:
+def _assign_status(post: Post, values: dict[str, Any], now: datetime) -> None:
     if "published_at" in values:
         post.published_at = values["published_at"]
     if "status" in values:
         post.status = values["status"]
     if post.status == "published" and post.published_at is None:
-        post.published_at = utcnow()
+        post.published_at = now
 
 
-def _translation_root(slug: str) -> Post | None:
+def translation_root(slug: str) -> Post | None:
     """Return the original a translation of `slug` belongs to: slug's own original, or slug."""
     target = get_post(slug)
     if target is not None and target.translation_of_id is not None:
@@ -154,11 +173,17 @@ def _translation_root(slug: str) -> Post | None:
 def _link_translation(post: Post, slug: str) -> int | None:
     if not slug:
         return None
-    root = _translation_root(slug)
+    root = translation_root(slug)
     if root is None:
         raise InvalidPost([FieldError("translation_of", f"no post has the slug '{slug}'")])
     if root is post or root.slug == post.slug:
         message = "must name another post, not this one or one of its translations"
+        raise InvalidPost([FieldError("translation_of", message)])
+    if root.author_id != post.author.id:
+        message = f"'{slug}' is another author's post: link translations of your own posts only"
+        raise InvalidPost([FieldError("translation_of", message)])
+    if post.lang in _group_languages(root, post):
+        message = f"the post '{slug}' already has a version in {post.lang}"
         raise InvalidPost([FieldError("translation_of", message)])
     if post.id is not None:
         # Keep groups one level deep: this post's own translations follow it to the original.
@@ -168,17 +193,38 @@ def _link_translation(post: Post, slug: str) -> int | None:
     return root.id
 
 
+def _group_languages(root: Post, post: Post) -> set[str]:
+    """Return the languages of `root`'s group (root and its translations), `post` left out."""
+    query = select(Post.lang).where(
+        or_(Post.id == root.id, Post.translation_of_id == root.id), Post.id != (post.id or 0)
+    )
+    return set(db.session.scalars(query))
+
+
 def _tags_named(names: list[str]) -> list[Tag]:
-    by_slug: dict[str, str] = {}
+    """Return the tags with these names, made when new; distinct names get distinct slugs."""
+    wanted: dict[str, str] = {}
     for name in names:
-        by_slug.setdefault(slugify(name, max_length=100), name.strip())
-    existing = db.session.scalars(select(Tag).where(Tag.slug.in_(by_slug))).all()
-    found = {tag.slug: tag for tag in existing}
-    for slug, name in by_slug.items():
-        if slug not in found:
-            found[slug] = Tag(slug=slug, name=name)
-            db.session.add(found[slug])
-    return [found[slug] for slug in by_slug]
+        wanted.setdefault(tag_key(name), " ".join(name.split()))
+    slugs = {key: tag_slug(name) for key, name in wanted.items()}
+    candidates = db.session.scalars(
+        select(Tag).where(or_(func.lower(Tag.name).in_(list(wanted)), Tag.slug.in_(slugs.values())))
+    ).all()
+    by_key = {tag_key(tag.name): tag for tag in candidates}
+    by_slug = {tag.slug: tag for tag in candidates}
+    found: list[Tag] = []
+    for key, name in wanted.items():
+        tag = by_key.get(key)
+        if tag is None and slugs[key] in by_slug:
+            other = by_slug[slugs[key]].name
+            message = f"'{name}' would share the address /tags/{slugs[key]} with the tag '{other}'"
+            raise InvalidPost([FieldError("tags", message + "; name it differently")])
+        if tag is None:
+            tag = Tag(slug=slugs[key], name=name)
+            db.session.add(tag)
+            by_slug[tag.slug] = tag
+        found.append(tag)
+    return found
 
 
 def _slug_exists(slug: str) -> bool:
@@ -192,37 +238,6 @@ def _free_slug(title: str) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
-
-
-def import_post(post_file: PostFile, author: Author) -> str:
-    """Create or update the post a posts/*.md file describes; return what happened."""
-    values = post_fields(post_file)
-    existing = get_post(values["slug"]) if values.get("slug") else None
-    if existing is None:
-        create_post(author, values)
-        return "created"
-    changes = {name: value for name, value in values.items() if _differs(existing, name, value)}
-    if existing.author_id != author.id:
-        changes["author"] = author
-    if not changes:
-        return "unchanged"
-    changes.setdefault("updated_at", values.get("updated_at") or utcnow())
-    update_post(existing, changes)
-    return "updated"
-
-
-def _differs(post: Post, name: str, value: Any) -> bool:
-    if name == "content":
-        return post.source != value
-    if name == "tags":
-        return {tag.slug for tag in post.tags} != {slugify(t, max_length=100) for t in value}
-    if name == "updated_at":
-        return False  # a change of its own is not a reason to rewrite the post
-    if name == "translation_of":
-        root = _translation_root(value) if value else None
-        # A slug that names no post differs, so the update refuses it by name.
-        return bool(value and root is None) or (root.id if root else None) != post.translation_of_id
-    return getattr(post, name) != value
 
 
 @dataclass(frozen=True)

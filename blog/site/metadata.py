@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -14,7 +15,7 @@ from ..http.urls import absolute_url, site_url
 from ..models import Post
 from ..posts.reads import Translation
 
-FIRST_IMAGE = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
+IMAGES = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
 
 def publisher(post: Post) -> dict[str, Any]:
@@ -33,14 +34,22 @@ def publisher(post: Post) -> dict[str, Any]:
     return found
 
 
+def card_image(html: str, page_url: str) -> str:
+    """Return the social card's image: the post's first http(s) image, the logo, or ours."""
+    for src in IMAGES.findall(html):
+        found = site_url(unescape(src), page_url)
+        # A data: or blob: image cannot be fetched by a card renderer; skip it.
+        if urlsplit(found).scheme in ("http", "https"):
+            return found
+    if current_app.config["LOGO"]:
+        return site_url(current_app.config["LOGO"])
+    return absolute_url("static", filename="social-card.png")
+
+
 def post_metadata(post: Post, alternates: list[Translation]) -> dict[str, Any]:
     """Return what post.html's head needs: canonical URL, image, alternates and JSON-LD."""
     url = absolute_url("site.post", slug=post.slug)
-    found = FIRST_IMAGE.search(post.html)
-    image = site_url(unescape(found.group(1)), url) if found else ""
-    if not image and current_app.config["LOGO"]:
-        image = site_url(current_app.config["LOGO"])
-    image = image or absolute_url("static", filename="social-card.png")  # the default card
+    image = card_image(post.html, url)
     others = {p.id: absolute_url("site.post", slug=p.slug) for p in alternates}
     links = jsonld.Links(
         url=url,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, make_response, redirect, render_template, url_for
+from flask import Response, abort, current_app, make_response, redirect, render_template, request
 
 from .. import posts
 from ..content import disclosure
 from ..formats.frontmatter import post_document
 from ..http import conditional, i18n
+from ..http.templating import page_url
 from ..http.urls import absolute_url
 from ..models import Post
 from .blueprint import bp
@@ -22,6 +23,13 @@ def _per_page() -> int:
     return int(current_app.config["POSTS_PER_PAGE"])
 
 
+def _page_one_elsewhere(number: int, **values: Any) -> Response | None:
+    """Redirect (301) a listing's /page/1 to the listing's own URL: one URL per page."""
+    if number != 1 or "number" not in (request.view_args or {}):
+        return None
+    return redirect(page_url(request.endpoint or "", 1, **values), 301)
+
+
 @bp.get("/")
 @conditional.conditional()
 def index() -> Any:
@@ -31,8 +39,8 @@ def index() -> Any:
 @bp.get("/page/<int:number>")
 @conditional.conditional()
 def page(number: int) -> Any:
-    if number == 1:
-        return redirect(url_for("site.index"), 301)
+    if moved := _page_one_elsewhere(number):
+        return moved
     return _home(number)
 
 
@@ -87,6 +95,8 @@ def tags() -> Any:
 @bp.get("/tags/<slug>/page/<int:number>")
 @conditional.conditional()
 def tag(slug: str, number: int = 1) -> Any:
+    if moved := _page_one_elsewhere(number, slug=slug):
+        return moved
     found = posts.reads.get_tag(slug)
     page = posts.reads.tag_page(found, number, _per_page()) if found else None
     if page is None or page.total == 0:
@@ -98,6 +108,8 @@ def tag(slug: str, number: int = 1) -> Any:
 @bp.get("/authors/<slug>/page/<int:number>")
 @conditional.conditional()
 def author(slug: str, number: int = 1) -> Any:
+    if moved := _page_one_elsewhere(number, slug=slug):
+        return moved
     found = posts.reads.get_author(slug)
     page = posts.reads.author_page(found, number, _per_page()) if found else None
     if page is None:
