@@ -29,14 +29,20 @@ def _document(root: ET.Element) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
+def _located(root: ET.Element, tag: str, entry: Entry) -> ET.Element:
+    """Add a <url> or <sitemap> element with the entry's <loc> and <lastmod>."""
+    node = ET.SubElement(root, f"{{{SITEMAP_NS}}}{tag}")
+    ET.SubElement(node, f"{{{SITEMAP_NS}}}loc").text = entry.loc
+    if entry.lastmod is not None:
+        ET.SubElement(node, f"{{{SITEMAP_NS}}}lastmod").text = _w3c(entry.lastmod)
+    return node
+
+
 def urlset(entries: Sequence[Entry]) -> bytes:
     """Return a <urlset> listing every entry, alternates as xhtml:link elements."""
     root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
     for entry in entries:
-        url = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
-        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = entry.loc
-        if entry.lastmod is not None:
-            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _w3c(entry.lastmod)
+        url = _located(root, "url", entry)
         for hreflang, href in entry.alternates:
             attributes = {"rel": "alternate", "hreflang": hreflang, "href": href}
             ET.SubElement(url, f"{{{XHTML_NS}}}link", attributes)
@@ -47,10 +53,7 @@ def index(sitemaps: Sequence[Entry]) -> bytes:
     """Return a <sitemapindex> pointing to each part."""
     root = ET.Element(f"{{{SITEMAP_NS}}}sitemapindex")
     for part in sitemaps:
-        node = ET.SubElement(root, f"{{{SITEMAP_NS}}}sitemap")
-        ET.SubElement(node, f"{{{SITEMAP_NS}}}loc").text = part.loc
-        if part.lastmod is not None:
-            ET.SubElement(node, f"{{{SITEMAP_NS}}}lastmod").text = _w3c(part.lastmod)
+        _located(root, "sitemap", part)
     return _document(root)
 
 
