@@ -34,10 +34,12 @@ def shared_redis_answers() -> bool:
         return False
 
 
-def key_prefix_config(instance: Path) -> None:
-    """Write an instance config that keeps this test's rate-limit keys apart on a shared Redis."""
-    instance.mkdir(parents=True, exist_ok=True)
-    (instance / "config.py").write_text(f"RATELIMIT_KEY_PREFIX = 'test-{uuid.uuid4().hex}'\n")
+def key_prefix_config(*instances: Path) -> None:
+    """Give the instances one new rate-limit key prefix, apart from other runs on a shared Redis."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    for instance in instances:
+        instance.mkdir(parents=True, exist_ok=True)
+        (instance / "config.py").write_text(f"RATELIMIT_KEY_PREFIX = {prefix!r}\n")
 
 
 @dataclass
