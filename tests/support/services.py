@@ -117,7 +117,8 @@ def nginx(folder: Path, server_block: str) -> Iterator[str]:
     test = subprocess.run([binary, "-t", "-c", str(config)], capture_output=True, text=True)
     assert test.returncode == 0, test.stderr
     command = [binary, "-c", str(config), "-g", "daemon off;"]
-    process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.PIPE)
+    with (folder / "stderr.log").open("ab") as stderr:
+        process = subprocess.Popen(command, start_new_session=True, stderr=stderr)
     try:
         _wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
