@@ -9,7 +9,7 @@ BLOG_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 FLASK := $(BIN)/flask --app blog
 
 .PHONY: serve test lint format init-db import-posts services translations messages browser-deps \
-	images clean wrk bench bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
+	images clean wrk nginx bench bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,7 @@ services:
 
 # make exports command-line variables: clear BLOG_TEST_DATABASE_URL so the first run is SQLite.
 # The browser tests (marker "browser") use their own SQLite database: the PostgreSQL run skips them.
-test: translations import-posts lint services browser-deps
+test: translations import-posts lint services browser-deps nginx
 	BLOG_TEST_DATABASE_URL= $(BIN)/pytest
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		echo "== again on PostgreSQL =="; \
@@ -96,6 +96,13 @@ $(AXE):
 # in the same run; `make bench` runs them all. wrk comes from apt when it is missing.
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+# tests/test_deploy.py runs docs/deploy.md's nginx block in front of gunicorn (as root, in a
+# temporary folder, on a free port); the tests never use the service the package may start.
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; }
 
 bench: bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
 

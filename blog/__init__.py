@@ -10,7 +10,7 @@ from flask import Flask
 
 from . import api, cli, config, delivery, feeds, http, site
 from .access import redact, tokens
-from .extensions import compress, init_db, limiter
+from .extensions import compress, init_db, init_limiter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,12 +33,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_db(app)
     compress.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     http.errors.init_app(app)
     http.security.init_app(app)
     http.templating.init_app(app)
     http.i18n.init_app(app)
     http.conditional.init_app(app)
+    http.proxy.init_app(app)
 
     app.register_blueprint(site.bp)
     app.register_blueprint(feeds.bp)

@@ -100,8 +100,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TOKEN_LIFETIME", "90d", "Default lifetime of a new API token: 90d, 12h, 30m or never"),
     Setting(
         "RATE_LIMIT_STORAGE",
-        "memory://",
-        "Where rate-limit counters live: memory:// (per process) or redis://host:6379/0",
+        "",
+        "Where rate-limit counters live: memory:// (per process) or redis://host:6379/0;"
+        " empty means REDIS_URL when set, else memory://",
     ),
     Setting("API_WRITE_LIMIT", "60 per minute", "API writes (POST, PATCH, DELETE) per token"),
     Setting("API_READ_LIMIT", "600 per minute", "API reads (GET) per token"),
@@ -129,6 +130,29 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         "Seconds browsers must use HTTPS only (Strict-Transport-Security); 0 sends no header."
         " Set it (e.g. 31536000) when the blog is served over TLS",
+    ),
+    Setting(
+        "REDIS_URL",
+        "",
+        "Redis for state every worker and host shares (rate limits); empty: none, one host",
+    ),
+    Setting(
+        "REDIS_TIMEOUT",
+        0.5,
+        "Seconds to wait for Redis to connect or answer before a limited request gets 503",
+    ),
+    Setting("DB_POOL_SIZE", 5, "Connections each process keeps open to a database server"),
+    Setting("DB_MAX_OVERFLOW", 10, "Connections a process may open past DB_POOL_SIZE under load"),
+    Setting("DB_POOL_RECYCLE", 1800, "Seconds before a pooled server connection is replaced"),
+    Setting(
+        "DB_STATEMENT_TIMEOUT",
+        30.0,
+        "Seconds a PostgreSQL statement may run before it is cancelled (0: no limit)",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "Reverse proxies in front of the blog whose X-Forwarded-* headers to trust (0: none)",
     ),
 )
 
@@ -206,17 +230,33 @@ def finalize(settings: dict[str, Any], instance_path: str) -> None:
     """Derive the settings Flask and its extensions read from ours."""
     settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["DATABASE_URL"], instance_path)
-    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(settings))
     settings["COMPRESS_REGISTER"] = bool(settings["COMPRESS_RESPONSES"])  # read by Flask-Compress
     settings["COMPRESS_MIMETYPES"] = list(COMPRESSIBLE)
     # Preconditions are ours (http.conditional), evaluated once, before compression.
     settings["COMPRESS_EVALUATE_CONDITIONAL_REQUEST"] = False
     # Files from disk (favicons) go as they are: a compressed file stream leaks its descriptor.
     settings["COMPRESS_STREAMS"] = False
-    settings["RATELIMIT_STORAGE_URI"] = settings["RATE_LIMIT_STORAGE"]
+    storage = settings["RATE_LIMIT_STORAGE"] or settings["REDIS_URL"] or "memory://"
+    settings["RATE_LIMIT_STORAGE"] = settings["RATELIMIT_STORAGE_URI"] = storage
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = secret_key(instance_path)
     check(settings)
+
+
+def engine_options(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the engine's options: pre-ping always; a pool and a statement timeout on a server."""
+    url = settings["SQLALCHEMY_DATABASE_URI"]
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        return options  # one file, no server: SQLAlchemy's own pool suits it
+    options["pool_size"] = settings["DB_POOL_SIZE"]
+    options["max_overflow"] = settings["DB_MAX_OVERFLOW"]
+    options["pool_recycle"] = settings["DB_POOL_RECYCLE"]
+    timeout_ms = round(settings["DB_STATEMENT_TIMEOUT"] * 1000)
+    if url.startswith("postgresql") and timeout_ms > 0:
+        options["connect_args"] = {"options": f"-c statement_timeout={timeout_ms}"}
+    return options
 
 
 def check(settings: Mapping[str, Any]) -> None:

@@ -14,6 +14,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -38,6 +40,18 @@ migrate = Migrate(directory=str(Path(__file__).parent / "migrations"))
 babel = Babel()
 # Limits are declared on the API's routes; counters live at RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address)
+
+
+def init_limiter(app: Flask) -> None:
+    """Bind the limiter; a Redis store answers within REDIS_TIMEOUT or raises StorageError."""
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis", "rediss", "unix")):
+        timeout = app.config["REDIS_TIMEOUT"]
+        options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        # redis-py retries 3 times with up to 10 s of backoff by default: that is a hang to a
+        # client. One immediate retry still heals a connection Redis closed (a restart).
+        options.update(retry=Retry(NoBackoff(), 1), wrap_exceptions=True)
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", options)
+    limiter.init_app(app)
 
 
 def init_db(app: Flask) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 from limits import RateLimitItem, parse
+from limits.errors import StorageError
 
 from ..access import tokens
 from ..extensions import limiter
@@ -137,9 +138,13 @@ def add_rate_limit_headers(response: Response) -> None:
     if current is None:
         return
     window = current.limit.get_expiry()
+    try:
+        reset_at = current.window[0]
+    except StorageError:
+        return  # the store went away: the answer (often its 503) goes without these headers
     # The window's end, rounded up to whole seconds, but never past the window itself:
     # Flask-Limiter's reset_at adds a second, which read t=61 for a 60-second window.
-    left = min(window, max(0, math.ceil(current.window[0] - time.time())))
+    left = min(window, max(0, math.ceil(reset_at - time.time())))
     name = current.request_args[-1]
     policy = f'"{name}";q={current.limit.amount};w={window}'
     response.headers["RateLimit-Policy"] = policy

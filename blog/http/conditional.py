@@ -28,6 +28,8 @@ from .errors import MACHINE_PREFIXES
 CODING_SUFFIXES = ("", ":zstd", ":br", ":gzip", ":deflate")
 # RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; lists may hold empty elements.
 _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+# Settings that never shape a response and whose repr differs per process (objects).
+UNSHAPING = ("RATELIMIT_STORAGE_OPTIONS", "SQLALCHEMY_ENGINE_OPTIONS")
 _ETAG_LIST = re.compile(rf"\*|(?:,\s*)*{_ENTITY_TAG}(?:\s*,(?:\s*{_ENTITY_TAG})?)*")
 
 
@@ -226,7 +228,7 @@ def init_app(app: Flask) -> None:
     app.after_request(weaken_validators)
     digest = hashlib.blake2b(digest_size=8)
     for name in sorted(app.config):
-        if name not in {"SECRET_KEY", "DATABASE_URL", "SQLALCHEMY_DATABASE_URI"}:
+        if name not in {"SECRET_KEY", "DATABASE_URL", "SQLALCHEMY_DATABASE_URI", *UNSHAPING}:
             digest.update(f"{name}={app.config[name]!r}\n".encode())
     for folder in (app.template_folder, app.static_folder, i18n.TRANSLATIONS):
         for path in sorted(Path(folder).rglob("*")):

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://agentblog.dev/problems/"
 MACHINE_PREFIXES = ("/api/", "/micropub")
+SHARED_STATE_RETRY_SECONDS = 5
 
 
 class Problem(Exception):
@@ -38,6 +40,7 @@ def init_app(app: Flask) -> None:
     """Route every error through the surface-appropriate handler."""
     app.register_error_handler(Problem, handle_problem)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(StorageError, handle_shared_state_down)
     app.register_error_handler(Exception, handle_unexpected)
 
 
@@ -79,6 +82,16 @@ def handle_http_error(exc: HTTPException) -> Response:
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
         return problem(status, code, exc.description or _title(status), headers=headers)
     return error_page(status, exc.description or "")
+
+
+def handle_shared_state_down(exc: StorageError) -> Response:
+    """Answer 503 at once when the shared store (Redis) does not: nothing was done."""
+    log.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
+    if not request.path.startswith(MACHINE_PREFIXES):
+        return error_page(503)
+    detail = "the rate-limit store (Redis) does not answer; nothing was done: retry shortly"
+    headers = {"Retry-After": str(SHARED_STATE_RETRY_SECONDS)}
+    return problem(503, "shared_state_unavailable", detail, headers=headers)
 
 
 def handle_unexpected(exc: Exception) -> Response:

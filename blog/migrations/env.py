@@ -81,13 +81,24 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
 
-    connectable = get_engine()
+    # copy-db migrates another database than the app's: it passes that connection in.
+    given = config.attributes.get("connection")
+    if given is not None:
+        migrate_on(given, conf_args)
+        return
+    with get_engine().connect() as connection:
+        migrate_on(connection, conf_args)
 
-    with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+def migrate_on(connection, conf_args):
+    """Apply the migrations on this connection, with no statement timeout on PostgreSQL."""
+    if connection.dialect.name == "postgresql":
+        # BLOG_DB_STATEMENT_TIMEOUT bounds requests; building an index may take longer.
+        connection.exec_driver_sql("SET statement_timeout = 0")
+        connection.commit()
+    context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():

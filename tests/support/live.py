@@ -111,18 +111,21 @@ def serve(
     *,
     timeout: int = 60,
     app: str = "blog:create_app()",
+    gunicorn_config: Path | None = None,
     **settings: str,
 ) -> Server:
     """Start gunicorn (preloaded app, sync workers) in its own process group on a free port.
 
     Each setting becomes BLOG_<NAME>, in an environment without the caller's BLOG_ variables;
-    the log, instance/gunicorn.log, is appended to by a restart in the same folder.
+    the log, instance/gunicorn.log, is appended to by a restart in the same folder. A
+    gunicorn_config file (-c) gives the rest; the arguments here override its bind and workers.
     """
     instance.mkdir(parents=True, exist_ok=True)
     log = instance / "gunicorn.log"
     for _ in range(ATTEMPTS):
         url = f"http://127.0.0.1:{free_port()}"
         command = [sys.executable, "-m", "gunicorn", "--preload", "--workers", str(workers)]
+        command += ["-c", str(gunicorn_config)] if gunicorn_config else []
         command += ["--timeout", str(timeout), "--bind", url.removeprefix("http://"), app]
         with log.open("ab") as out:
             process = subprocess.Popen(

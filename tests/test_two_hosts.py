@@ -1,0 +1,89 @@
+"""Two hosts: two gunicorns on one PostgreSQL and one Redis serve as one blog.
+
+TODO(operator's seat, issue 17 part 4): once the operator's seat (/admin, reviews) is merged,
+add: a review approved through one host's /admin makes the post public on the other at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from .support import live
+from .support.factories import TEST_DATABASE_URL
+from .support.services import key_prefix_config, shared_redis_answers, shared_redis_url
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not TEST_DATABASE_URL.startswith("postgresql"),
+        reason="two hosts share one PostgreSQL: set BLOG_TEST_DATABASE_URL (make test does)",
+    ),
+    pytest.mark.skipif(not shared_redis_answers(), reason="no Redis on 127.0.0.1:6379"),
+]
+WRITES_PER_MINUTE = 4
+TIMEOUT = 30
+
+
+@pytest.fixture
+def hosts(app, tmp_path: Path) -> Iterator[tuple[live.Server, live.Server]]:
+    """Two gunicorns as two hosts would run them: the same settings, database and Redis."""
+    instances = tmp_path / "host-a", tmp_path / "host-b"
+    key_prefix_config(*instances)
+    settings = {
+        "REDIS_URL": shared_redis_url(),
+        "BASE_URL": "https://blog.example",  # one public URL for both, as behind a balancer
+        "API_WRITE_LIMIT": f"{WRITES_PER_MINUTE} per minute",
+    }
+    with (
+        live.running(TEST_DATABASE_URL, instances[0], **settings) as first,
+        live.running(TEST_DATABASE_URL, instances[1], **settings) as second,
+    ):
+        yield first, second
+
+
+def etag(server: live.Server, path: str) -> str:
+    response = requests.get(server.url + path, timeout=TIMEOUT)
+    assert response.status_code == 200, (path, response.text[:300])
+    return response.headers["ETag"]
+
+
+def test_a_post_published_on_one_host_is_served_by_the_other(hosts, make_token) -> None:
+    first, second = hosts
+    before = {path: etag(second, path) for path in ("/", "/feed.xml")}
+    assert before == {path: etag(first, path) for path in before}  # one version, one ETag
+
+    made = requests.post(
+        f"{first.url}/api/v1/posts",
+        json={"title": "Published on host A", "content": "Read on B.", "status": "published"},
+        headers={"Authorization": f"Bearer {make_token()}"},
+        timeout=TIMEOUT,
+    )
+    assert made.status_code == 201, made.text
+    slug = made.json()["slug"]
+
+    status, page = second.get(f"/posts/{slug}")
+    assert status == 200 and b"Published on host A" in page
+    for path in before:
+        assert b"Published on host A" in second.get(path)[1], path
+        after = etag(second, path)
+        assert after != before[path], path
+        assert after == etag(first, path), path
+        # A client that fetched from A revalidates on B without a download.
+        fresh = requests.get(second.url + path, headers={"If-None-Match": after}, timeout=TIMEOUT)
+        assert fresh.status_code == 304, path
+
+
+def test_a_rate_limit_holds_across_both_hosts(hosts, make_token) -> None:
+    headers = {"Authorization": f"Bearer {make_token()}"}
+    body = {"title": "A dry run", "content": "Counted once, wherever it lands."}
+    statuses = [
+        requests.post(f"{host.url}/api/v1/preview", json=body, headers=headers, timeout=TIMEOUT)
+        for host in hosts * 3  # A, B, A, B, A, B
+    ]
+    assert [s.status_code for s in statuses] == [200] * WRITES_PER_MINUTE + [429] * 2
+    limited = statuses[-1]
+    assert limited.json()["code"] == "rate_limited" and int(limited.headers["Retry-After"]) > 0
