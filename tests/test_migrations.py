@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect, select, text
 

@@ -1,4 +1,4 @@
-"""W3C Micropub: /micropub creates, updates, deletes and answers queries; /micropub/media stores images."""
+"""W3C Micropub: /micropub writes posts and answers queries; /micropub/media stores images."""
 
 from . import endpoint, media  # noqa: F401  (each registers its routes on bp)
 from .blueprint import bp

@@ -30,7 +30,7 @@ def bad(detail: str) -> Problem:
 
 
 def post_values(properties: Properties) -> dict[str, Any]:
-    """Turn h-entry properties into the writer's fields (title, content, tags…); 400 if malformed."""
+    """Turn h-entry properties into the writer's fields (title, content, tags…), or 400."""
     for name, values in properties.items():
         if not isinstance(values, list):
             raise bad(f"{name} must be a list of values, not {type(values).__name__}")
@@ -68,9 +68,10 @@ def source(post: Post, url: str) -> Properties:
     extras = dict(post.properties or {})
     kept = extras.pop("content", None)
     sent_html = kept is not None and kept[0].get("html") == post.source
+    content = {"html": post.source, "value": _text(post.html)} if sent_html else post.source
     found: Properties = {
         "name": [post.title],
-        "content": [{"html": post.source, "value": _text(post.html)}] if sent_html else [post.source],
+        "content": [content],
         "post-status": [post.status],
         "url": [url],
     }
