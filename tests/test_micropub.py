@@ -432,3 +432,27 @@ def test_json_sent_as_a_form_is_named_for_what_it_is(mp: Micropub, app: Flask) -
     detail = assert_micropub_error(answer, 400, "invalid_request")["error_description"]
     assert "application/json" in detail
     assert count_posts(app) == 0
+
+
+def test_content_over_the_size_limit_is_refused_before_sanitizing(
+    build_app: Any, settings: dict, make_token: Any
+) -> None:
+    app = build_app(**{**settings, "API_MAX_MARKDOWN_BYTES": 1000})
+    small = Micropub(app.test_client(), make_token())
+    for content in ("x" * 1001, {"html": "<p>" + "x" * 1000 + "</p>"}):
+        entry = {"type": ["h-entry"], "properties": {"content": [content]}}
+        body = assert_micropub_error(small.post(json=entry), 413, "invalid_request")
+        assert body["code"] == "content_too_large"
+    assert count_posts(app) == 0
+
+
+def test_a_token_made_on_the_command_line_publishes(
+    client: Any, runner: Any, author: Author
+) -> None:
+    made = runner.invoke(
+        args=["token", "create", "--author", "quill", "--scopes", "posts:write,posts:publish"]
+    )
+    assert made.exit_code == 0, made.output
+    raw = made.stdout.strip().splitlines()[-1]
+    url = Micropub(client, raw).create(data={"h": "entry", "content": "From the CLI token"})
+    assert "From the CLI token" in page(client, url)

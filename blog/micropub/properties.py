@@ -17,6 +17,7 @@ from .. import posts
 from ..content import sanitize
 from ..http.errors import Problem
 from ..models import Post
+from ..posts.validate import check_size
 
 SINGLE = ("name", "summary", "published", "post-status")
 COLUMNS = (*SINGLE, "content", "category")
@@ -112,7 +113,10 @@ def _content(values: list[Any] | None) -> tuple[str | None, str | None]:
         return value, None
     if isinstance(value, dict) and isinstance(value.get("html"), str):
         try:
+            check_size(value["html"])  # the sanitizer's time grows with its input: bound it first
             clean = sanitize.sanitize(value["html"])
+        except posts.PostError as exc:
+            raise Problem(413, exc.code, str(exc)) from None
         except sanitize.MarkupError as exc:
             raise bad(f"content: {exc}") from None
         return clean, clean
