@@ -58,10 +58,10 @@ def _create(call: parse.Call) -> Response:
     fields["lang"] = current_app.config["LANGUAGE"]
     if slug := _suggested_slug(call.commands):
         fields["slug"] = slug
-    with photos.attached(call.files, fields) as saved:
-        post = _save(lambda: posts.create_post(current_author(), fields))
-        saved.keep()
-    return _created(post)
+    if call.files:
+        _save(lambda: posts.preview_post(fields))  # refuse the post before storing its photos
+        photos.attach(call.files, fields)
+    return _created(_save(lambda: posts.create_post(current_author(), fields)))
 
 
 def _created(post: Post) -> Response:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +11,6 @@ from werkzeug.datastructures import FileStorage
 from ..content import media
 from ..http.errors import Problem
 from ..http.urls import absolute_url
-
-
-class Saved:
-    """The files one request stored; removed again unless the request succeeds."""
-
-    def __init__(self) -> None:
-        self.new: list[Path] = []
-        self.kept = False
-
-    def keep(self) -> None:
-        self.kept = True
 
 
 def folder() -> Path:
@@ -43,30 +30,20 @@ def read_image(upload: FileStorage) -> bytes:
     return data
 
 
-def store(data: bytes, saved: Saved | None = None) -> str:
+def store(data: bytes) -> str:
     """Store an image read by read_image; return its public URL."""
-    stored = media.store(data, folder())
-    if stored.created and saved is not None:
-        saved.new.append(folder() / stored.name)
-    return absolute_url("site.media_file", name=stored.name)
+    return absolute_url("site.media_file", name=media.store(data, folder()).name)
 
 
-@contextlib.contextmanager
-def attached(files: list[FileStorage], fields: dict[str, Any]) -> Iterator[Saved]:
+def attach(files: list[FileStorage], fields: dict[str, Any]) -> None:
     """Store the request's photo files and add their URLs to the post's photo property.
 
-    Every file is checked before any is stored; if the post is then refused, the files
-    stored for it are removed again: a refused request leaves nothing behind.
+    The caller has checked the post first, and every file is checked before any is stored:
+    a refused request stores nothing. (Files are never removed again: their names are their
+    hashes, so another post may use the same file.)
     """
     images = [read_image(upload) for upload in files]
-    saved = Saved()
-    try:
-        urls = [store(data, saved) for data in images]
-        if urls:
-            extras = fields["properties"] = dict(fields.get("properties") or {})
-            extras["photo"] = [*extras.get("photo", []), *urls]
-        yield saved
-    finally:
-        if not saved.kept:
-            for path in saved.new:
-                path.unlink(missing_ok=True)
+    urls = [store(data) for data in images]
+    if urls:
+        extras = fields["properties"] = dict(fields.get("properties") or {})
+        extras["photo"] = [*extras.get("photo", []), *urls]
