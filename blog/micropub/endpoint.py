@@ -37,10 +37,10 @@ def _write(call: parse.Call) -> Response:
         return _create(call)
     if call.action == "undelete" and not hasattr(posts, "restore_post"):
         raise parse.bad("undelete is not available yet: deleted posts are not kept", "no_undelete")
+    auth.require("update" if call.action == "update" else "delete")
     post = _own_post(call.url)
     if call.action == "update":
         return _update(post, call.changes)
-    auth.require("delete")
     if call.action == "delete":
         posts.delete_post(post)
         return Response(status=204)
@@ -71,13 +71,12 @@ def _created(post: Post) -> Response:
 
 
 def _awaiting_review(post: Post) -> bool:
-    """Tell whether the post waits for an operator's review (issue 11's review policy)."""
+    """Tell whether the post waits for an operator's review (the operator's-seat policy)."""
     pending = getattr(posts, "is_pending", None)
     return bool(pending and pending(post))
 
 
 def _update(post: Post, changes: dict[str, Any]) -> Response:
-    auth.require("update")
     current = properties.source(post, _url(post))
     current.pop("url")
     changed = apply_changes(current, changes)
@@ -122,7 +121,7 @@ def _stored(post: Post, field: str) -> Any:
 
 
 def _undelete(post: Post) -> Response:
-    """Bring back a deleted post, once posts keeps them (the operator's seat, issue 11)."""
+    """Bring back a deleted post, once posts keeps them (the operator's-seat issue)."""
     posts.restore_post(post)  # type: ignore[attr-defined]
     return Response(status=204)
 
