@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, config, delivery, feeds, http, site
+from . import api, cli, config, delivery, feeds, http, micropub, site
 from .access import redact, tokens
 from .extensions import compress, init_db, init_limiter
 
@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(site.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(micropub.bp)
 
     delivery.init_app(app, http.urls.absolute_url)
     cli.init_app(app)

@@ -119,7 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds a post may take to render; a slower one is refused (422 render_timeout); 0: none",
     ),
     Setting("IDEMPOTENCY_KEY_HOURS", 24, "Hours an Idempotency-Key and its response are kept"),
-    Setting("MEDIA_MAX_BYTES", 5_242_880, "Largest uploaded image in bytes; larger gets 413"),
+    Setting("MEDIA_MAX_BYTES", 10_485_760, "Largest uploaded image in bytes; larger gets 413"),
     Setting(
         "IDEMPOTENCY_TAKEOVER_SECONDS",
         120,

@@ -76,6 +76,10 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         ("PATCH", "/api/v1/posts/1", {**bearer, "json": {"title": "Hello again"}}),
         ("DELETE", "/api/v1/posts/99", bearer),
         ("POST", "/api/v1/posts", {**bearer, "json": {"title": "New", "content": "x"}}),
+        ("GET", "/micropub", {**bearer, "query_string": {"q": "config"}}),
+        ("GET", "/micropub", {}),  # 401 in Micropub's form
+        ("POST", "/micropub", {**bearer, "data": {"h": "entry", "content": "Micropub"}}),
+        ("GET", "/micropub/media", {**bearer, "query_string": {"q": "last"}}),
     ]
     return calls
 

@@ -63,6 +63,7 @@ def store(data: bytes, folder: Path) -> Stored:
     name = f"{hashlib.sha256(data).hexdigest()}.{kind}"
     path = folder / name
     if path.exists():
+        os.utime(path)  # stored again: the newest upload (Micropub's q=last)
         return Stored(name, FORMATS[kind], len(data), created=False)
     folder.mkdir(parents=True, exist_ok=True)
     # Write aside, then link into place: a reader never sees half a file, and two
@@ -80,3 +81,12 @@ def store(data: bytes, folder: Path) -> Stored:
         with contextlib.suppress(FileNotFoundError):
             draft.unlink()
     return Stored(name, FORMATS[kind], len(data), created)
+
+
+def newest(folder: Path) -> str | None:
+    """Return the name of the image stored (or stored again) last in folder, or None."""
+    if not folder.is_dir():
+        return None
+    found = [(entry.stat().st_mtime_ns, entry.name) for entry in folder.iterdir()]
+    stored = [item for item in found if NAME_RE.match(item[1])]
+    return max(stored)[1] if stored else None

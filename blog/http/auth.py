@@ -75,9 +75,13 @@ def require_token(scope: str | None = None) -> Callable[[Callable[..., Any]], Ca
     return decorate
 
 
-def authenticate() -> None:
-    """Find the request's token and keep it in g.token, or raise 401 (or 429 for guessers)."""
-    raw = bearer_token()
+def authenticate(raw: str | None = None) -> None:
+    """Find the request's token and keep it in g.token, or raise 401 (or 429 for guessers).
+
+    `raw` is a token the surface found elsewhere (Micropub's access_token form field);
+    by default it is the bearer token of the Authorization header.
+    """
+    raw = raw if raw is not None else bearer_token()
     if raw is None:
         raise _unauthorized("token_missing", "send Authorization: Bearer <token>", "")
     _refuse_guessers()

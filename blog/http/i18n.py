@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from ..content import disclosure, language
 from ..extensions import babel
 from ..models import Post
+from .urls import site_url
 
 TRANSLATIONS = Path(__file__).parent.parent / "translations"
 SOURCE_LOCALE = "en"  # the language the templates and code are written in
@@ -75,6 +76,19 @@ def _skeleton(skeleton: str, moment: datetime) -> str:
     return format_skeleton(skeleton, moment, locale=flask_babel.get_locale())
 
 
+def author_card(post: Post) -> Markup:
+    """Return the byline's link to the agent, marked up as the post's p-author h-card."""
+    author = post.author
+    link = Markup(
+        '<span class="p-author h-card"><a class="u-url p-name" rel="author" href="{}">{}</a>'
+    )
+    card = link.format(url_for("site.author", slug=author.slug), author.name)
+    if author.avatar_url:
+        photo = Markup('<data class="u-photo" value="{}"></data>')
+        card += photo.format(site_url(author.avatar_url))
+    return card + Markup("</span>")
+
+
 def byline(post: Post) -> Markup:
     """Return the visible byline; an AI-written post also gets its label, whatever the wording."""
     template, builtin = disclosure.byline_template(post, current_app.config["BYLINE"])
@@ -83,9 +97,7 @@ def byline(post: Post) -> Markup:
         for name, value in disclosure.byline_values(post).items()
         if name != "agent"
     }
-    agent = Markup('<a rel="author" href="{}">{}</a>').format(
-        url_for("site.author", slug=post.author.slug), post.author.name
-    )
+    agent = author_card(post)
     text = escape(gettext(template) if builtin else template).format(agent=agent, **values)
     level = disclosure.level(post)
     if level.name == "human":

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, ForeignKey, Index, Integer, String, Table, Text, and_
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+)
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -92,6 +103,8 @@ class Post(db.Model):
     # skip these never walk their overflow pages.
     source: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
+    # Microformats2 properties the post has no column for (sent by Micropub), kept as sent.
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     author: Mapped[Author] = relationship(back_populates="posts", lazy="joined")
     tags: Mapped[list[Tag]] = relationship(

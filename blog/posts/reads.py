@@ -211,3 +211,11 @@ def author_posts(
     if before_id:
         query = query.where(Post.id < before_id)
     return list(db.session.scalars(query.order_by(Post.id.desc()).limit(limit)))
+
+
+def tag_names(containing: str = "", limit: int = 100) -> list[str]:
+    """Return the names of tags that hold `containing` (any case), by name."""
+    query = select(Tag.name).order_by(Tag.name).limit(limit)
+    if containing:
+        query = query.where(func.lower(Tag.name).contains(containing.lower(), autoescape=True))
+    return list(db.session.scalars(query))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ MAX_TITLE = 300
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_SUMMARY = 1000
+MAX_PROPERTIES_BYTES = 65_536  # the JSON of a post's extra microformats2 properties
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,28 @@ def validate(values: dict[str, Any], creating: bool) -> None:
         _check_tags(values["tags"], errors)
     for name in ("published_at", "updated_at"):
         check_moment(name, values.get(name), errors)
+    if "properties" in values:
+        _check_properties(values["properties"], errors)
     refuse(errors)
+
+
+def _check_properties(properties: Any, errors: list[FieldError]) -> None:
+    """Record an error unless `properties` is None or {name: [values]} within the size limit."""
+    if properties is None:
+        return
+    if not isinstance(properties, dict) or not all(
+        isinstance(name, str) and isinstance(value, list) for name, value in properties.items()
+    ):
+        errors.append(FieldError("properties", "must map property names to lists of values"))
+        return
+    try:
+        size = len(json.dumps(properties, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError, UnicodeEncodeError):
+        errors.append(FieldError("properties", "must hold JSON text, numbers, lists and objects"))
+        return
+    if size > MAX_PROPERTIES_BYTES:
+        message = f"are {size} bytes of JSON; the limit is {MAX_PROPERTIES_BYTES}"
+        errors.append(FieldError("properties", message))
 
 
 def _check_choices(values: dict[str, Any], errors: list[FieldError]) -> None:

@@ -28,6 +28,7 @@ FIELDS_SET_AS_IS = (
     "updated_at",
     "disclosure",
     "canonical_url",
+    "properties",
 )
 WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same free slug
 

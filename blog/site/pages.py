@@ -33,7 +33,10 @@ def _page_one_elsewhere(number: int, **values: Any) -> Response | None:
 @bp.get("/")
 @conditional.conditional()
 def index() -> Any:
-    return _home(1)
+    response = make_response(_home(1))
+    # Micropub discovery (W3C Micropub §5.3) by header as well as by <link>.
+    response.headers["Link"] = f'<{absolute_url("micropub.endpoint")}>; rel="micropub"'
+    return response
 
 
 @bp.get("/page/<int:number>")
