@@ -44,11 +44,21 @@ def page(number: int) -> Any:
     return _home(number)
 
 
-def _home(number: int) -> str:
+def _home(number: int) -> Response:
     found = posts.reads.home_page(number, _per_page())
     if found is None:
         abort(404)
-    return render_template("site/index.html", page=found)
+    return listing("site/index.html", found.items, page=found)
+
+
+def listing(template: str, shown: list[Post], **context: Any) -> Response:
+    """Render a page that shows posts, disclosing in its meta and header what it shows."""
+    found = disclosure.listing_level(shown)
+    meta = {"listing_disclosure": found.meta} if found else {}
+    response = make_response(render_template(template, **context, **meta))
+    if header := disclosure.listing_header_value(shown):
+        response.headers["AI-Disclosure"] = header
+    return response
 
 
 @bp.get("/posts/<slug>")
@@ -101,7 +111,7 @@ def tag(slug: str, number: int = 1) -> Any:
     page = posts.reads.tag_page(found, number, _per_page()) if found else None
     if page is None or page.total == 0:
         abort(404)
-    return render_template("site/tag.html", tag=found, page=page)
+    return listing("site/tag.html", page.items, tag=found, page=page)
 
 
 @bp.get("/authors/<slug>")
@@ -114,13 +124,15 @@ def author(slug: str, number: int = 1) -> Any:
     page = posts.reads.author_page(found, number, _per_page()) if found else None
     if page is None:
         abort(404)
-    return render_template("site/author.html", author=found, page=page)
+    return listing("site/author.html", page.items, author=found, page=page)
 
 
 @bp.get("/archive")
 @conditional.conditional()
 def archive() -> Any:
-    return render_template("site/archive.html", months=posts.reads.archive())
+    months = posts.reads.archive()
+    shown = [post for _, month_posts in months for post in month_posts]
+    return listing("site/archive.html", shown, months=months)
 
 
 @bp.get("/about/ai")
