@@ -13,6 +13,7 @@ from ..http import conditional, i18n
 from ..http.templating import page_url
 from ..http.urls import absolute_url
 from ..models import Post
+from .agents import home_markdown, markdown_reply
 from .blueprint import bp
 from .metadata import post_metadata
 
@@ -31,8 +32,10 @@ def _page_one_elsewhere(number: int, **values: Any) -> Response | None:
 
 
 @bp.get("/")
-@conditional.conditional()
+@conditional.conditional(negotiate=MARKDOWN_OR_HTML)
 def index() -> Any:
+    if conditional.preferred(MARKDOWN_OR_HTML) == "text/markdown":
+        return home_markdown()
     return _home(1)
 
 
@@ -90,7 +93,7 @@ def post_markdown(slug: str) -> Any:
 def markdown_response(post: Post) -> Response:
     """Answer with the post as markdown and front matter, disclosed like its page."""
     url = absolute_url("site.post", slug=post.slug)
-    response = Response(post_document(post, url), mimetype="text/markdown")
+    response = markdown_reply(post_document(post, url), [post])
     response.headers["AI-Disclosure"] = disclosure.header_value(post)
     return response
 
