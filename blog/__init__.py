@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     http.templating.init_app(app)
     http.i18n.init_app(app)
     http.conditional.init_app(app)
+    http.usage.init_app(app)
 
     app.register_blueprint(site.bp)
     app.register_blueprint(feeds.bp)

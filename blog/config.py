@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .content import disclosure, language
+from .content import disclosure, language, usage
 from .formats import sitemap
 
 
@@ -125,6 +125,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds before a retry may take over a key whose request never finished (a killed worker)",
     ),
     Setting(
+        "AI_USAGE",
+        "search=yes, ai-input=yes, ai-train=no",
+        "What machines may do with the content: search, ai-input, ai-train each =yes or =no;"
+        " a post's ai_usage overrides it (docs/agents.md)",
+    ),
+    Setting(
         "HSTS_MAX_AGE",
         0,
         "Seconds browsers must use HTTPS only (Strict-Transport-Security); 0 sends no header."
@@ -228,5 +234,9 @@ def check(settings: Mapping[str, Any]) -> None:
             disclosure.check_byline(settings["BYLINE"])
         except ValueError as exc:
             raise ValueError(f"BLOG_BYLINE: {exc}") from exc
+    try:
+        usage.parse(settings["AI_USAGE"])
+    except ValueError as exc:
+        raise ValueError(f"BLOG_AI_USAGE: {exc}") from exc
     if not 1 <= settings["SITEMAP_MAX_URLS"] <= sitemap.MAX_URLS:
         raise ValueError(f"BLOG_SITEMAP_MAX_URLS: must be between 1 and {sitemap.MAX_URLS}")

@@ -13,7 +13,7 @@ from flask import Response, current_app, request
 from .. import posts
 from ..access import idempotency
 from ..formats.frontmatter import post_document
-from ..http import conditional
+from ..http import conditional, usage
 from ..http.auth import current_author, current_token, reads, require_scope, require_token, writes
 from ..http.errors import Problem
 from ..http.urls import absolute_url
@@ -171,7 +171,7 @@ def get_post(post_id: int) -> Response:
     else:
         response = conditional.unless_fresh(_post_response(post))
     response.vary.add("Accept")
-    return response
+    return usage.set_header(response, [post])
 
 
 @bp.patch(f"{PREFIX}/posts/{POST_ID}")

@@ -74,6 +74,7 @@ def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
         featured=post.featured,
         disclosure=post.disclosure,
         canonical_url=post.canonical_url,
+        ai_usage=post.ai_usage,
         translation_of=_original_slug(post),
         word_count=post.word_count,
         reading_time_minutes=post.reading_minutes,

@@ -84,6 +84,8 @@ class Post(db.Model):
     # How much of the post an AI wrote: ai-generated (default), ai-assisted or human.
     disclosure: Mapped[str] = mapped_column(String(20), default="ai-generated")
     canonical_url: Mapped[str] = mapped_column(String(500), default="")
+    # What machines may do with it, overriding the AI_USAGE setting ("" keeps the blog's).
+    ai_usage: Mapped[str] = mapped_column(String(100), default="")
     translation_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="SET NULL"), index=True
     )

@@ -11,7 +11,7 @@ from slugify import slugify
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..content import language, markup, reading_time
+from ..content import language, markup, reading_time, usage
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
@@ -28,6 +28,7 @@ FIELDS_SET_AS_IS = (
     "updated_at",
     "disclosure",
     "canonical_url",
+    "ai_usage",
 )
 WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same free slug
 
@@ -128,6 +129,8 @@ def _keep_group_without(original: Post) -> None:
 def _canonicalize(values: dict[str, Any]) -> None:
     if "lang" in values:
         values["lang"] = language.canonical(values["lang"])
+    if "ai_usage" in values:
+        values["ai_usage"] = usage.canonical(values["ai_usage"])
 
 
 def _assign(

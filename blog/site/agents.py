@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, render_template
 from .. import posts
 from ..content import disclosure
 from ..formats import markdown
-from ..http import conditional
+from ..http import conditional, usage
 from ..models import Post
 from .blueprint import bp
 
@@ -20,7 +20,7 @@ def markdown_reply(text: str, shown: list[Post]) -> Response:
     if header := disclosure.listing_header_value(shown):
         response.headers["AI-Disclosure"] = header
     response.headers["x-markdown-tokens"] = str(markdown.token_estimate(text))
-    return response
+    return usage.set_header(response, shown)
 
 
 def home_markdown() -> Response:

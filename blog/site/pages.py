@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, make_response, redirect, render_
 from .. import posts
 from ..content import disclosure
 from ..formats.frontmatter import post_document
-from ..http import conditional, i18n
+from ..http import conditional, i18n, usage
 from ..http.templating import page_url
 from ..http.urls import absolute_url
 from ..models import Post
@@ -61,7 +61,7 @@ def listing(template: str, shown: list[Post], **context: Any) -> Response:
     response = make_response(render_template(template, **context, **meta))
     if header := disclosure.listing_header_value(shown):
         response.headers["AI-Disclosure"] = header
-    return response
+    return usage.set_header(response, shown)
 
 
 @bp.get("/posts/<slug>")
@@ -78,7 +78,7 @@ def post(slug: str) -> Any:
     response = make_response(body)
     response.headers["AI-Disclosure"] = disclosure.header_value(found)
     response.content_language.add(found.lang)
-    return response
+    return usage.set_header(response, [found])
 
 
 @bp.get("/posts/<slug>.md")
