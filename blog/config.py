@@ -125,6 +125,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds before a retry may take over a key whose request never finished (a killed worker)",
     ),
     Setting(
+        "MCP_URL",
+        "",
+        "Public URL of blog-mcp's streamable HTTP endpoint (…/mcp): advertised in the API"
+        " catalog, llms.txt and the MCP server card; empty: none",
+    ),
+    Setting(
         "AI_USAGE",
         "search=yes, ai-input=yes, ai-train=no",
         "What machines may do with the content: search, ai-input, ai-train each =yes or =no;"
