@@ -87,6 +87,12 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow webhook and hub targets on private, loopback and link-local addresses",
     ),
+    Setting(
+        "FETCH_ALLOW_LOOPBACK",
+        False,
+        "Let the blog's GET fetches (verify, signature directories) reach loopback addresses;"
+        " for tests and local use only",
+    ),
     Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for a webhook receiver or hub to answer"),
     Setting("WEBHOOK_ATTEMPTS", 5, "Attempts per delivery before it is logged as failed"),
     Setting(

@@ -17,7 +17,7 @@ from ..http import conditional, usage
 from ..http.auth import current_author, current_token, reads, require_scope, require_token, writes
 from ..http.errors import Problem
 from ..http.urls import absolute_url
-from ..models import Post
+from ..models import Post, utcnow
 from . import openapi
 from .blueprint import JSON, PREFIX, bp
 from .openapi import MERGE_PATCH, operation
@@ -244,7 +244,11 @@ def _idempotency_key() -> str | None:
 
 
 def _post_out(post: Post) -> PostOut:
-    return post_out(post, absolute_url("site.post", slug=post.slug))
+    url = absolute_url("site.post", slug=post.slug)
+    author_url = absolute_url("site.author", slug=post.author.slug)
+    public = post.is_public_at(utcnow())
+    signature = posts.signing.signature(post, url, author_url) if public else None
+    return post_out(post, url, signature=signature)
 
 
 def _post_json(post: Post) -> str:

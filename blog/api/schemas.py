@@ -124,6 +124,10 @@ class PostOut(BaseModel):
     reading_time_minutes: int
     content: str = Field(description="The markdown source")
     html: str = Field(description="Sanitized HTML, as the site shows it")
+    signature: str | None = Field(
+        default=None,
+        description="Detached JWS (EdDSA) over the bytes of /posts/<slug>.md; null until public",
+    )
 
 
 class PostPage(BaseModel):

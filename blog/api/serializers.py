@@ -53,8 +53,10 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
-    """Serialize a post; `url` is its page on the site."""
+def post_out(
+    post: Post, url: str, now: datetime | None = None, signature: str | None = None
+) -> PostOut:
+    """Serialize a post; `url` is its page on the site, `signature` its JWS when public."""
     public = post.is_public_at(now or utcnow())
     return PostOut(
         id=post.id,
@@ -80,6 +82,7 @@ def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
         reading_time_minutes=post.reading_minutes,
         content=post.source,
         html=post.html,
+        signature=signature if public else None,
     )
 
 

@@ -11,6 +11,7 @@ from slugify import slugify
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..access import keys
 from ..content import language, markup, reading_time, usage
 from ..delivery import outbox
 from ..extensions import db, write_transaction
@@ -154,6 +155,7 @@ def _assign(
     if "translation_of" in values:
         post.translation_of_id = _link_translation(post, values["translation_of"])
     _assign_status(post, values, now)
+    post.signing_key_id = keys.current_key(post.author).id  # this version signs with it
 
 
 def _assign_status(post: Post, values: dict[str, Any], now: datetime) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, make_response, redirect, render_template, request
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from .. import posts
 from ..content import disclosure
@@ -95,6 +104,8 @@ def markdown_response(post: Post) -> Response:
     url = absolute_url("site.post", slug=post.slug)
     response = markdown_reply(post_document(post, url), [post])
     response.headers["AI-Disclosure"] = disclosure.header_value(post)
+    signature = url_for("site.post_jws", slug=post.slug)
+    response.headers["Link"] = f'<{signature}>; rel="alternate"; type="application/jose"'
     return response
 
 
