@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_db(app)
     compress.init_app(app)
+    http.botauth.init_app(app)  # before the limiter: a verified agent may get a higher limit
     limiter.init_app(app)
     http.errors.init_app(app)
     http.security.init_app(app)

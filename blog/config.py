@@ -111,6 +111,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("API_WRITE_LIMIT", "60 per minute", "API writes (POST, PATCH, DELETE) per token"),
     Setting("API_READ_LIMIT", "600 per minute", "API reads (GET) per token"),
+    Setting(
+        "VERIFIED_AGENT_LIMIT",
+        "",
+        "API reads and writes per token for requests with a verified Web Bot Auth signature"
+        " (e.g. 6000 per minute); empty: the usual limits",
+    ),
     Setting("BAD_TOKEN_LIMIT", "10 per minute", "Refused tokens per client address before 429"),
     Setting("API_MAX_BODY_BYTES", 1_048_576, "Largest API request body; larger gets 413"),
     Setting(

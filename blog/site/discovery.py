@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, abort, current_app
 
+from ..delivery import signatures
 from ..formats import discovery
 from ..http import conditional
 from ..http.urls import absolute_url
@@ -91,3 +92,11 @@ def doc(name: str) -> Any:
     if name not in DOCS or not path.is_file():
         abort(404)
     return Response(path.read_text(encoding="utf-8"), mimetype="text/markdown")
+
+
+@bp.get(signatures.DIRECTORY_PATH)
+@conditional.conditional()
+def signatures_directory() -> Any:
+    """The blog's Web Bot Auth key directory (a JWK Set)."""
+    document = signatures.directory(str(current_app.config["SECRET_KEY"]))
+    return _json(document, signatures.DIRECTORY_TYPE)
