@@ -30,7 +30,9 @@ def header_value(shown: Iterable[Overriding]) -> str:
     Several posts combine as the vocabulary says: a category any of them disallows is
     disallowed, so a listing never promises more than one of its posts allows.
     """
-    statements = [post_preferences(post) for post in shown]
+    setting = current_app.config["AI_USAGE"]
+    overrides = {post.ai_usage for post in shown}  # a long archive has few distinct ones
+    statements = [usage.effective(setting, override) for override in overrides]
     return usage.content_usage(usage.combine(statements) if statements else blog_preferences())
 
 
