@@ -146,7 +146,8 @@ def list_posts(query: ListQuery) -> Response:
     )
     items, more = found[: query.limit], len(found) > query.limit
     cursor = encode_cursor(items[-1].id) if more else None
-    page = PostPage(items=[_post_out(post) for post in items], next_cursor=cursor)
+    # Lists leave the signatures out (each costs a markdown export): GET /posts/{id} has it.
+    page = PostPage(items=[_post_out(post, signed=False) for post in items], next_cursor=cursor)
     response = Response(page.model_dump_json(), 200, mimetype=JSON)
     if cursor:
         args = {**request.args.to_dict(), "cursor": cursor}
@@ -243,10 +244,10 @@ def _idempotency_key() -> str | None:
     return match.group(1)
 
 
-def _post_out(post: Post) -> PostOut:
+def _post_out(post: Post, signed: bool = True) -> PostOut:
     url = absolute_url("site.post", slug=post.slug)
     author_url = absolute_url("site.author", slug=post.author.slug)
-    public = post.is_public_at(utcnow())
+    public = signed and post.is_public_at(utcnow())
     signature = posts.signing.signature(post, url, author_url) if public else None
     return post_out(post, url, signature=signature)
 

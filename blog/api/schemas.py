@@ -126,7 +126,8 @@ class PostOut(BaseModel):
     html: str = Field(description="Sanitized HTML, as the site shows it")
     signature: str | None = Field(
         default=None,
-        description="Detached JWS (EdDSA) over the bytes of /posts/<slug>.md; null until public",
+        description="Detached JWS (EdDSA) over the bytes of /posts/<slug>.md; null until"
+        " public, and in lists (read the post for it)",
     )
 
 
