@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_db(app)
     compress.init_app(app)
+    http.botauth.init_app(app)  # before the limiter: a verified agent may get a higher limit
     init_limiter(app)
     http.errors.init_app(app)
     http.security.init_app(app)
@@ -40,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     http.i18n.init_app(app)
     http.conditional.init_app(app)
     http.proxy.init_app(app)
+    http.usage.init_app(app)
 
     app.register_blueprint(site.bp)
     app.register_blueprint(feeds.bp)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .content import disclosure, language
+from .content import disclosure, language, usage
 from .formats import sitemap
 
 
@@ -87,6 +87,12 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow webhook and hub targets on private, loopback and link-local addresses",
     ),
+    Setting(
+        "FETCH_ALLOW_LOOPBACK",
+        False,
+        "Let the blog's GET fetches (verify, signature directories) reach loopback addresses;"
+        " for tests and local use only",
+    ),
     Setting("WEBHOOK_TIMEOUT", 5.0, "Seconds to wait for a webhook receiver or hub to answer"),
     Setting("WEBHOOK_ATTEMPTS", 5, "Attempts per delivery before it is logged as failed"),
     Setting(
@@ -106,6 +112,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("API_WRITE_LIMIT", "60 per minute", "API writes (POST, PATCH, DELETE) per token"),
     Setting("API_READ_LIMIT", "600 per minute", "API reads (GET) per token"),
+    Setting(
+        "VERIFIED_AGENT_LIMIT",
+        "",
+        "API reads and writes per token for requests with a verified Web Bot Auth signature"
+        " (e.g. 6000 per minute); empty: the usual limits",
+    ),
     Setting("BAD_TOKEN_LIMIT", "10 per minute", "Refused tokens per client address before 429"),
     Setting("API_MAX_BODY_BYTES", 1_048_576, "Largest API request body; larger gets 413"),
     Setting(
@@ -124,6 +136,18 @@ SETTINGS: tuple[Setting, ...] = (
         "IDEMPOTENCY_TAKEOVER_SECONDS",
         120,
         "Seconds before a retry may take over a key whose request never finished (a killed worker)",
+    ),
+    Setting(
+        "MCP_URL",
+        "",
+        "Public URL of blog-mcp's streamable HTTP endpoint (…/mcp): advertised in the API"
+        " catalog, llms.txt and the MCP server card; empty: none",
+    ),
+    Setting(
+        "AI_USAGE",
+        "search=yes, ai-input=yes, ai-train=no",
+        "What machines may do with the content: search, ai-input, ai-train each =yes or =no;"
+        " a post's ai_usage overrides it (docs/agents.md)",
     ),
     Setting(
         "HSTS_MAX_AGE",
@@ -172,6 +196,9 @@ COMPRESSIBLE = (
     "application/problem+json",
     "application/problem+xml",
     "application/vnd.oai.openapi+json",
+    "application/linkset+json",
+    "application/did+json",
+    "application/http-message-signatures-directory+json",
     "image/svg+xml",
     "image/x-icon",
     "image/vnd.microsoft.icon",
@@ -268,5 +295,9 @@ def check(settings: Mapping[str, Any]) -> None:
             disclosure.check_byline(settings["BYLINE"])
         except ValueError as exc:
             raise ValueError(f"BLOG_BYLINE: {exc}") from exc
+    try:
+        usage.parse(settings["AI_USAGE"])
+    except ValueError as exc:
+        raise ValueError(f"BLOG_AI_USAGE: {exc}") from exc
     if not 1 <= settings["SITEMAP_MAX_URLS"] <= sitemap.MAX_URLS:
         raise ValueError(f"BLOG_SITEMAP_MAX_URLS: must be between 1 and {sitemap.MAX_URLS}")

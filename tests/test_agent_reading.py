@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 
 from .conftest import BASE_URL, days_ago
@@ -117,3 +118,66 @@ def test_exported_files_name_their_author_model_and_disclosure(runner, make_post
         "Claude",
         "Ada Operator",
     )
+
+
+def markdown_link(response) -> str:
+    link = BeautifulSoup(response.data, "html.parser").select_one("link[type='text/markdown']")
+    assert link["rel"] == ["alternate"]
+    return link["href"]
+
+
+def test_the_home_page_as_markdown_lists_the_newest_posts(client, make_post) -> None:
+    make_post(title="Older [one]", slug="older", summary="First *words*.")
+    make_post(title="Newer", slug="newer")
+    make_post(title="Secret draft", status="draft")
+    home = client.get("/", headers={"Accept": BROWSER_ACCEPT})
+    assert markdown_link(home) == "/index.md"
+    response = client.get("/index.md")
+    assert response.mimetype == "text/markdown"
+    text = response.get_data(as_text=True)
+    lines = text.splitlines()
+    assert lines[0] == "# agentblog"
+    items = [line for line in lines if line.startswith("- [")]
+    assert items[0].startswith(f"- [Newer]({BASE_URL}/posts/newer.md) by Quill, ")
+    assert items[1].startswith(rf"- [Older \[one\]]({BASE_URL}/posts/older.md)")
+    assert items[1].endswith(r": First \*words\*.")
+    assert "Secret draft" not in text
+    assert response.headers["AI-Disclosure"].startswith("mode=machine-generated")
+    negotiated = client.get("/", headers={"Accept": "text/markdown"})
+    assert negotiated.get_data() == response.get_data()
+    assert "Accept" in negotiated.headers["Vary"] and "Accept" in home.headers["Vary"]
+    assert negotiated.headers["ETag"] != home.headers["ETag"]
+
+
+ACCEPTS = [
+    ("text/markdown", "text/markdown"),
+    ("text/markdown; charset=utf-8", "text/markdown"),
+    ("text/markdown;q=0", "text/html"),
+    ("text/markdown;q=0, */*", "text/html"),
+    ("text/html;q=0.5, text/markdown", "text/markdown"),
+    ("text/html, text/markdown;q=0.9", "text/html"),
+    ("text/*;q=0.2, text/markdown;q=0.3", "text/markdown"),
+    (BROWSER_ACCEPT, "text/html"),
+    ("", "text/html"),
+]
+
+
+@pytest.mark.parametrize(("accept", "expected"), ACCEPTS)
+def test_negotiation_honours_q_values(client, make_post, accept, expected) -> None:
+    make_post(slug="p")
+    for path in ("/", "/posts/p"):
+        response = client.get(path, headers={"Accept": accept} if accept else {})
+        assert response.mimetype == expected, (path, accept)
+        assert "Accept" in response.headers["Vary"]
+
+
+def test_every_markdown_answer_estimates_its_tokens(client, make_post) -> None:
+    make_post(slug="p", content="Four chars per token. " * 40 + "\n\n日本語のテキスト\n")
+    for path, accept in (("/posts/p.md", ""), ("/posts/p", "text/markdown"), ("/index.md", "")):
+        response = client.get(path, headers={"Accept": accept})
+        text = response.get_data(as_text=True)
+        estimate = int(response.headers["x-markdown-tokens"])
+        ascii_chars = sum(char.isascii() for char in text)
+        assert estimate == -(-ascii_chars // 4) + len(text) - ascii_chars, path
+    html = client.get("/posts/p", headers={"Accept": BROWSER_ACCEPT})
+    assert "x-markdown-tokens" not in html.headers

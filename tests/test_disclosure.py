@@ -330,12 +330,48 @@ def test_the_about_page_is_linked_from_every_footer(client, make_post, agents) -
 
 
 def test_other_pages_get_website_cards_and_no_post_disclosure(client, make_post) -> None:
-    make_post()
-    _, soup = load(client, "/")
+    make_post(tags=["news"])
+    _, soup = load(client, "/tags/")
     assert meta(soup, "og:type") == ["website"]
-    assert meta(soup, "og:url") == ["https://blog.example/"]
+    assert meta(soup, "og:url") == ["https://blog.example/tags/"]
+    assert not soup.select('meta[name="ai-disclosure"]')  # a list of tags shows no post
+    assert "AI-Disclosure" not in client.get("/tags/").headers
+
+
+def listing_disclosure(client: FlaskClient, path: str) -> tuple[list[str], dict[str, Any]]:
+    response, soup = load(client, path)
+    header = http_sf.parse(response.headers["AI-Disclosure"].encode(), tltype="dictionary")
+    return meta(soup, "ai-disclosure"), {key: value for key, (value, _) in header.items()}
+
+
+LISTINGS = ("/", "/tags/news", "/authors/quill", "/archive")
+
+
+@pytest.mark.parametrize("path", LISTINGS)
+def test_every_page_that_shows_posts_discloses_their_level(client, make_post, path) -> None:
+    make_post(tags=["news"], disclosure="ai-assisted")
+    newest = make_post(tags=["news"], disclosure="ai-assisted")
+    found, header = listing_disclosure(client, path)
+    assert found == ["ai-assisted"]
+    assert str(header["mode"]) == "ai-originated"
+    assert header["date"] == newest.updated_at.replace(microsecond=0)
+
+
+@pytest.mark.parametrize("path", LISTINGS)
+def test_a_page_mixing_levels_discloses_the_most_machine_made(client, make_post, path) -> None:
+    make_post(tags=["news"], disclosure="human")
+    assert listing_disclosure(client, path)[0] == ["none"]
+    make_post(tags=["news"], disclosure="ai-assisted")
+    assert listing_disclosure(client, path)[0] == ["ai-assisted"]
+    make_post(tags=["news"], disclosure="ai-generated")
+    found, header = listing_disclosure(client, path)
+    assert found == ["ai-generated"] and str(header["mode"]) == "machine-generated"
+
+
+def test_an_empty_home_page_discloses_nothing(client) -> None:
+    response, soup = load(client, "/")
     assert not soup.select('meta[name="ai-disclosure"]')
-    assert "AI-Disclosure" not in client.get("/").headers
+    assert "AI-Disclosure" not in response.headers
 
 
 def a_post(disclosure_level: str, **author: str) -> Any:

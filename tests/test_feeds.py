@@ -41,6 +41,13 @@ def parse_xml(client: FlaskClient, path: str) -> Any:
     return parsed
 
 
+def shown(detail: Any) -> str:
+    """Return a feed field as a reader shows it: decoded as HTML when it is typed HTML."""
+    if detail.type in ("text/html", "application/xhtml+xml"):
+        return BeautifulSoup(detail.value, "html.parser").get_text()
+    return detail.value
+
+
 def parse_json(client: FlaskClient, path: str) -> dict[str, Any]:
     document = json.loads(fetch(client, path))
     jsonschema.validate(document, SCHEMA)
@@ -50,7 +57,7 @@ def parse_json(client: FlaskClient, path: str) -> dict[str, Any]:
 def item_titles(client: FlaskClient, path: str) -> list[str]:
     if path.endswith(".json"):
         return [item["title"] for item in parse_json(client, path)["items"]]
-    return [entry.title for entry in parse_xml(client, path).entries]
+    return [shown(entry.title_detail) for entry in parse_xml(client, path).entries]
 
 
 def as_datetime(struct: Any) -> datetime:
@@ -78,7 +85,7 @@ def test_rss_item_carries_every_field(client, full_post) -> None:
     feed = parse_xml(client, "/feed.xml")
     assert feed.version == "rss20"
     [entry] = feed.entries
-    assert entry.title == "Rendering once, & why"
+    assert shown(entry.title_detail) == "Rendering once, & why"
     assert entry.link == f"{BASE_URL}/posts/rendering-once"
     assert entry.id.startswith("tag:blog.example,") and not entry.guidislink
     assert as_datetime(entry.published_parsed) == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -87,7 +94,7 @@ def test_rss_item_carries_every_field(client, full_post) -> None:
     assert entry.agentblog_authorurl == f"{BASE_URL}/authors/quill"
     assert sorted(tag.term for tag in entry.tags) == ["Engineering", "Python"]
     assert entry.language == "fr"
-    assert entry.summary == "Why pages never parse markdown."
+    assert shown(entry.summary_detail) == "Why pages never parse markdown."
     assert entry.content[0].value.count("word") == 600
     assert (entry.agentblog_readingtime, entry.agentblog_wordcount) == ("3", "600")
     assert (entry.agentblog_disclosure, entry.agentblog_model) == ("ai-assisted", "Claude")
@@ -97,7 +104,7 @@ def test_atom_entry_carries_every_field(client, full_post) -> None:
     feed = parse_xml(client, "/atom.xml")
     assert feed.version == "atom10"
     [entry] = feed.entries
-    assert entry.title == "Rendering once, & why"
+    assert shown(entry.title_detail) == "Rendering once, & why"
     assert entry.link == f"{BASE_URL}/posts/rendering-once"
     assert entry.id.startswith("tag:blog.example,")
     assert as_datetime(entry.published_parsed) == datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -106,7 +113,7 @@ def test_atom_entry_carries_every_field(client, full_post) -> None:
     assert entry.author_detail.href == f"{BASE_URL}/authors/quill"
     assert sorted(tag.term for tag in entry.tags) == ["Engineering", "Python"]
     assert entry.title_detail.language == "fr"
-    assert entry.summary == "Why pages never parse markdown."
+    assert shown(entry.summary_detail) == "Why pages never parse markdown."
     assert entry.content[0].type == "text/html"
     assert entry.content[0].value.count("word") == 600
     assert (entry.agentblog_readingtime, entry.agentblog_wordcount) == ("3", "600")
@@ -136,15 +143,15 @@ def test_the_three_formats_describe_the_same_posts(client, full_post, make_post)
     rss, atom = (parse_xml(client, path).entries for path in XML_FEEDS)
     items = parse_json(client, "/feed.json")["items"]
     assert [e.id for e in rss] == [e.id for e in atom] == [i["id"] for i in items]
-    assert [e.title for e in rss] == ["Second", "Rendering once, & why"]
+    assert [shown(e.title_detail) for e in rss] == ["Second", "Rendering once, & why"]
 
 
 def test_channel_metadata(client, full_post) -> None:
     time.sleep(1.01 - time.time() % 1)  # Last-Modified waits until the newest change's second ends
     for path in XML_FEEDS:
         feed = parse_xml(client, path).feed
-        assert feed.title == "agentblog"
-        assert feed.subtitle == "Notes written by AI agents, in their own voice."
+        assert shown(feed.title_detail) == "agentblog"
+        assert shown(feed.subtitle_detail) == "Notes written by AI agents, in their own voice."
         assert feed.link == f"{BASE_URL}/"
         links = {link.rel: link.href for link in feed.links}
         assert links["self"] == BASE_URL + path
@@ -205,7 +212,7 @@ def test_tag_feeds_carry_only_that_tag(client, make_post) -> None:
     for path in ALL_FEEDS:
         assert item_titles(client, "/tags/deep-learning" + path) == ["Tagged"]
     feed = parse_xml(client, "/tags/deep-learning/atom.xml").feed
-    assert feed.title == "agentblog: Deep Learning"
+    assert shown(feed.title_detail) == "agentblog: Deep Learning"
     assert feed.link == f"{BASE_URL}/tags/deep-learning"
     assert {link.rel: link.href for link in feed.links}["self"] == (
         f"{BASE_URL}/tags/deep-learning/atom.xml"
@@ -234,7 +241,7 @@ def test_awkward_titles_make_valid_feeds(client, make_post) -> None:
     make_post(title=title, content="A <b>bold</b> ]]> claim & more.", tags=["R&D <x>"])
     for path in XML_FEEDS:
         entry = parse_xml(client, path).entries[0]
-        assert entry.title == title
+        assert shown(entry.title_detail) == title
         assert [tag.term for tag in entry.tags] == ["R&D <x>"]
     assert parse_json(client, "/feed.json")["items"][0]["title"] == title
 
@@ -271,7 +278,7 @@ def test_control_characters_never_reach_a_feed(app, make_post) -> None:
     for serialize in (feedformats.rss, feedformats.atom):
         parsed = feedparser.parse(serialize(channel, [item]))
         assert not parsed.bozo
-        assert parsed.entries[0].title == "Bell and null"
+        assert shown(parsed.entries[0].title_detail) == "Bell and null"
     document = json.loads(feedformats.json_feed(channel, [item]))
     assert document["items"][0]["summary"] == "verticaltab"
 
@@ -358,7 +365,8 @@ def test_every_page_links_the_site_feeds_and_a_tag_page_its_own(client, make_pos
         response = client.get(path)
         soup = BeautifulSoup(response.data, "html.parser")
         found = [(link["type"], link["href"]) for link in soup.select("head link[rel=alternate]")]
-        feeds = [(kind, href) for kind, href in found if kind != "text/markdown"]
+        other = ("text/markdown", "application/jose")  # the markdown and its signature
+        feeds = [(kind, href) for kind, href in found if kind not in other]
         assert feeds == expected, path
     soup = BeautifulSoup(fetch(client, "/tags/notes"), "html.parser")
     found = [(link["type"], link["href"]) for link in soup.select("head link[rel=alternate]")]
@@ -384,3 +392,21 @@ def app_with(build_app: Any) -> Any:
         return app.test_client(), make
 
     return build
+
+
+QUOTED_MARKUP = "Why <img src=x onerror=alert(1)> & <script>alert(2)</script> run"
+
+
+@pytest.mark.parametrize("path", XML_FEEDS)
+def test_text_that_quotes_markup_stays_text_in_every_reader(client, make_post, path) -> None:
+    make_post(title=QUOTED_MARKUP, summary=QUOTED_MARKUP)
+    entry = feedparser.parse(fetch(client, path), sanitize_html=False).entries[0]
+    for detail in (entry.title_detail, entry.summary_detail):
+        # What a reader that decodes the field as HTML builds: no element, only the text.
+        if detail.type in ("text/html", "application/xhtml+xml"):
+            assert not BeautifulSoup(detail.value, "html.parser").find_all(True), detail
+        assert shown(detail) == QUOTED_MARKUP
+    raw = etree.fromstring(fetch(client, path))
+    texts = [node.text or "" for node in raw.iter("description", "title")]
+    for text in texts:  # RSS: every title and description, channel ones too, HTML-decoded
+        assert not BeautifulSoup(text, "html.parser").find_all(True), text

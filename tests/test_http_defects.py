@@ -233,6 +233,9 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/favicon.ico", "/static/favicon.svg", "/media/" + "0" * 64 + ".png",
         "/api/v1/posts", "/api/v1/posts/1", "/api/v1/me", "/api/v1/tags",
         "/micropub", "/micropub/media",
+        "/index.md", "/.well-known/api-catalog", "/.well-known/mcp/server-card.json",
+        "/.well-known/http-message-signatures-directory", "/docs/agents.md",
+        "/posts/hello.md.jws", "/authors/quill/did.json",
     ]  # fmt: skip
     adapter, covered, compressed = app.url_map.bind("blog.example"), set(), set()
     for path in paths:

@@ -121,6 +121,10 @@ def test_an_agent_writes_and_manages_posts_over_stdio(blog: Blog) -> None:
 
         changed = await call(client, "update_post", post_id=post["id"], title="Hello again")
         assert changed["title"] == "Hello again" and changed["slug"] == post["slug"]
+        assert "ai_usage" in listed["update_post"].input_schema["properties"]
+        opted = await call(client, "update_post", post_id=post["id"], ai_usage="ai-train=yes")
+        assert opted["ai_usage"] == "ai-train=yes"
+        assert "train-ai=y" in requests.get(post["url"], timeout=30).headers["Content-Usage"]
         assert "Hello again" in requests.get(post["url"], timeout=30).text
 
         read = await client.read_resource(f"blog://posts/{post['slug']}", cache_mode="bypass")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -13,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask
+from http_message_signatures import HTTPMessageVerifier, MappingKeyResolver, algorithms
 from sqlalchemy import func, select, update
 
 from blog import posts
-from blog.delivery import outbox, sender
+from blog.delivery import outbox, sender, signatures
 from blog.extensions import db, write_transaction
 from blog.models import Delivery, DeliveryAttempt, Event
 
@@ -315,3 +319,67 @@ def test_settled_events_are_pruned_after_thirty_days(app, runner, receiver, work
         assert left == [("post.published", "pending")]  # the log went with its event
         assert db.session.scalar(select(func.count(DeliveryAttempt.id))) == 0
     assert runner.invoke(args=["webhook", "deliveries", "1"]).output == "No deliveries yet.\n"
+
+
+# ---------------------------------------------------------------- Web Bot Auth (RFC 9421)
+
+BASE = "https://blog.example"
+
+
+def directory_keys(client: Any) -> dict[str, Ed25519PublicKey]:
+    """Read the key directory as a verifier would: JWKs by their RFC 7638 thumbprint."""
+    response = client.get("/.well-known/http-message-signatures-directory")
+    assert response.status_code == 200
+    assert response.mimetype == "application/http-message-signatures-directory+json"
+    found = {}
+    for jwk in response.get_json(force=True)["keys"]:
+        assert set(jwk) == {"kty", "crv", "x"} and jwk["crv"] == "Ed25519"  # no private "d"
+        raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+        found[signatures.key_id(jwk)] = Ed25519PublicKey.from_public_bytes(raw)
+    return found
+
+
+def check_with_the_package(request: Any, url: str, keys: dict[str, Any]) -> Any:
+    """Verify a received request with http-message-signatures (an independent RFC 9421)."""
+    message = requests.Request("POST", url, headers=request.headers, data=request.body).prepare()
+    verifier = HTTPMessageVerifier(
+        signature_algorithm=algorithms.ED25519,
+        key_resolver=MappingKeyResolver(public_keys=keys, private_keys={}),
+    )
+    [result] = verifier.verify(
+        message,
+        expect_tag="web-bot-auth",
+        require_components=("@authority", "signature-agent", "content-digest"),
+        body=request.body,
+    )
+    return result
+
+
+def test_webhooks_carry_web_bot_auth_signatures_and_keep_the_hmac(
+    app, client, runner, receiver, worker, make_post
+) -> None:
+    _, secret = add_hook(runner, receiver.url + "/hook")
+    make_post(title="Signed delivery")
+    settled(app, 1)
+    [request] = receiver.requests
+    verify(secret, request)  # the HMAC of before still holds
+    assert request.headers["Signature-Agent"] == f'"{BASE}"'
+    result = check_with_the_package(request, receiver.url + "/hook", directory_keys(client))
+    assert result.parameters["tag"] == "web-bot-auth" and result.parameters["alg"] == "ed25519"
+    assert result.parameters["expires"] > result.parameters["created"]
+
+
+def test_a_tampered_delivery_fails_the_independent_check(
+    app, client, runner, receiver, worker, make_post
+) -> None:
+    add_hook(runner, receiver.url + "/hook")
+    make_post(title="Signed delivery")
+    settled(app, 1)
+    [request] = receiver.requests
+    request.body = request.body.replace(b"Signed", b"Forged")
+    try:
+        check_with_the_package(request, receiver.url + "/hook", directory_keys(client))
+    except Exception as exc:  # the package refuses it: digest or signature
+        assert "igest" in str(exc) or "ignature" in str(exc), exc
+    else:
+        raise AssertionError("a tampered body verified")

@@ -13,11 +13,11 @@ from flask import Response, current_app, request
 from .. import posts
 from ..access import idempotency
 from ..formats.frontmatter import post_document
-from ..http import conditional
+from ..http import conditional, usage
 from ..http.auth import current_author, current_token, reads, require_scope, require_token, writes
 from ..http.errors import Problem
 from ..http.urls import absolute_url
-from ..models import Post
+from ..models import Post, utcnow
 from . import openapi
 from .blueprint import JSON, PREFIX, bp
 from .openapi import MERGE_PATCH, operation
@@ -146,7 +146,8 @@ def list_posts(query: ListQuery) -> Response:
     )
     items, more = found[: query.limit], len(found) > query.limit
     cursor = encode_cursor(items[-1].id) if more else None
-    page = PostPage(items=[_post_out(post) for post in items], next_cursor=cursor)
+    # Lists leave the signatures out (each costs a markdown export): GET /posts/{id} has it.
+    page = PostPage(items=[_post_out(post, signed=False) for post in items], next_cursor=cursor)
     response = Response(page.model_dump_json(), 200, mimetype=JSON)
     if cursor:
         args = {**request.args.to_dict(), "cursor": cursor}
@@ -171,7 +172,7 @@ def get_post(post_id: int) -> Response:
     else:
         response = conditional.unless_fresh(_post_response(post))
     response.vary.add("Accept")
-    return response
+    return usage.set_header(response, [post])
 
 
 @bp.patch(f"{PREFIX}/posts/{POST_ID}")
@@ -243,8 +244,12 @@ def _idempotency_key() -> str | None:
     return match.group(1)
 
 
-def _post_out(post: Post) -> PostOut:
-    return post_out(post, absolute_url("site.post", slug=post.slug))
+def _post_out(post: Post, signed: bool = True) -> PostOut:
+    url = absolute_url("site.post", slug=post.slug)
+    author_url = absolute_url("site.author", slug=post.author.slug)
+    public = signed and post.is_public_at(utcnow())
+    signature = posts.signing.signature(post, url, author_url) if public else None
+    return post_out(post, url, signature=signature)
 
 
 def _post_json(post: Post) -> str:

@@ -55,6 +55,11 @@ class PostFields(Strict):
     disclosure: Disclosure = optional(description="How much an AI wrote; ai-generated default")
     canonical_url: str = optional(pattern=URL, max_length=500, description="Original location")
     translation_of: str = optional(pattern=SLUG, description="Slug of the post this translates")
+    ai_usage: str = optional(
+        max_length=100,
+        description="What machines may do with it, overriding the blog's: e.g."
+        " 'search=yes, ai-input=yes, ai-train=no'; '' keeps the blog's (docs/agents.md)",
+    )
 
 
 class PostCreate(PostFields):
@@ -113,11 +118,17 @@ class PostOut(BaseModel):
     featured: bool
     disclosure: Disclosure
     canonical_url: str
+    ai_usage: str = Field(description="This post's override of the blog's AI usage preferences")
     translation_of: str | None = Field(description="Slug of the original, for a translation")
     word_count: int
     reading_time_minutes: int
     content: str = Field(description="The markdown source")
     html: str = Field(description="Sanitized HTML, as the site shows it")
+    signature: str | None = Field(
+        default=None,
+        description="Detached JWS (EdDSA) over the bytes of /posts/<slug>.md; null until"
+        " public, and in lists (read the post for it)",
+    )
 
 
 class PostPage(BaseModel):

@@ -53,8 +53,10 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
-    """Serialize a post; `url` is its page on the site."""
+def post_out(
+    post: Post, url: str, now: datetime | None = None, signature: str | None = None
+) -> PostOut:
+    """Serialize a post; `url` is its page on the site, `signature` its JWS when public."""
     public = post.is_public_at(now or utcnow())
     return PostOut(
         id=post.id,
@@ -74,11 +76,13 @@ def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
         featured=post.featured,
         disclosure=post.disclosure,
         canonical_url=post.canonical_url,
+        ai_usage=post.ai_usage,
         translation_of=_original_slug(post),
         word_count=post.word_count,
         reading_time_minutes=post.reading_minutes,
         content=post.source,
         html=post.html,
+        signature=signature if public else None,
     )
 
 

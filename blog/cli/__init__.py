@@ -6,6 +6,8 @@ from flask import Flask
 
 from .content import create_author_command, export_command, import_posts_command, init_db_command
 from .copydb import copy_db_command
+from .discovery import mcp_group
+from .signing import author_group, verify_command
 from .tokens import token_group
 from .webhooks import webhook_group
 
@@ -20,5 +22,8 @@ def init_app(app: Flask) -> None:
         token_group,
         webhook_group,
         copy_db_command,
+        mcp_group,
+        author_group,
+        verify_command,
     ):
         app.cli.add_command(command)

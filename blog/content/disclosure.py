@@ -143,6 +143,30 @@ def header_value(post: AttributedPost) -> str:
     return http_sf.ser(fields)
 
 
+# A page that shows posts of several levels discloses the most machine-made one present:
+# a listing may overstate AI involvement, never understate it.
+STRENGTH = ("ai-generated", "ai-assisted", "human")
+
+
+def listing_level(posts: list[AttributedPost]) -> Level | None:
+    """Return the level a page showing these posts discloses; None when it shows none."""
+    present = {level(post).name for post in posts}
+    return next((LEVELS[name] for name in STRENGTH if name in present), None)
+
+
+def listing_header_value(posts: list[AttributedPost]) -> str | None:
+    """Return the AI-Disclosure header of a page that shows these posts; None for none.
+
+    The mode is listing_level's; the date is the newest change among them. Model and
+    provider are left out: a listing may show several agents.
+    """
+    found = listing_level(posts)
+    if found is None:
+        return None
+    newest = max(post.updated_at for post in posts).replace(microsecond=0)
+    return http_sf.ser({"mode": http_sf.Token(found.header_mode), "date": newest})
+
+
 def byline_template(post: AttributedPost, configured: str = "") -> tuple[str, bool]:
     """Return the byline's template and whether it is a built-in message to translate.
 

@@ -1,4 +1,4 @@
-"""POST to a URL on the public internet only; the standard library, no framework.
+"""POST to, or GET from, a URL on the public internet only; the standard library, no framework.
 
 A target's host is resolved once, every address it resolves to is checked, and the
 connection goes to the address that was checked (so a DNS answer that changes between
@@ -48,17 +48,17 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
-def is_allowed(address: str, allow_private: bool) -> bool:
-    """Say whether we may connect to this IP address."""
+def is_allowed(address: str, allow_private: bool, allow_loopback: bool = False) -> bool:
+    """Say whether we may connect to this IP address (loopback only if allowed, for tests)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_unspecified or ip.is_multicast:
         return False
-    return allow_private or ip.is_global
+    return allow_private or ip.is_global or (allow_loopback and ip.is_loopback)
 
 
-def resolve(host: str, port: int, allow_private: bool) -> str:
+def resolve(host: str, port: int, allow_private: bool, allow_loopback: bool = False) -> str:
     """Return an address for host, refusing it if any of its addresses is not public."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -69,7 +69,7 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     if not addresses:
         raise Refused(f"{host} has no address")
     for address in addresses:
-        if not is_allowed(address, allow_private):
+        if not is_allowed(address, allow_private, allow_loopback):
             raise Refused(
                 f"{host} resolves to {address}, a private, loopback or link-local address"
             )
@@ -96,6 +96,41 @@ def post(
         response = connection.getresponse()
         response.read(READ_LIMIT)
         return Answer(response.status, int((time.monotonic() - started) * 1000))
+    except http.client.HTTPException as exc:
+        raise OSError(f"bad HTTP answer: {exc!r}") from None
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def get(
+    url: str,
+    headers: dict[str, str],
+    timeout: float,
+    allow_loopback: bool = False,
+    max_bytes: int = 1_048_576,
+) -> Fetched:
+    """GET url from a public address (loopback too if allowed); raise Refused or OSError.
+
+    Redirects are not followed; a body over max_bytes is refused rather than cut.
+    """
+    scheme, host, port, path = check_url(url)
+    address = resolve(host, port, allow_private=False, allow_loopback=allow_loopback)
+    connection_class = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+    connection = connection_class(host, port, address, timeout)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        body = response.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise Refused(f"{url} answered more than {max_bytes} bytes")
+        return Fetched(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
     except http.client.HTTPException as exc:
         raise OSError(f"bad HTTP answer: {exc!r}") from None
     finally:

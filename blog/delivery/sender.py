@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db, write_transaction
 from ..models import Delivery, utcnow
-from . import outbox, safehttp, webhooks, websub
+from . import outbox, safehttp, signatures, webhooks, websub
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,9 @@ def attempt(delivery: Delivery) -> outbox.Attempt:
     started = time.monotonic()
     try:
         body, headers = webhooks.request_for(delivery)
+        headers = signatures.sign_request(
+            "POST", delivery.url, body, headers, config["SECRET_KEY"], config["BASE_URL"]
+        )
         answer = safehttp.post(
             delivery.url,
             body,

@@ -18,7 +18,7 @@ from .. import posts
 from ..extensions import limiter
 from ..formats import feeds as feedformats
 from ..formats.feeds import Channel, Item
-from ..http import errors
+from ..http import errors, usage
 from ..http.conditional import conditional
 from ..http.urls import absolute_url, site_url
 from ..models import Post, Tag
@@ -77,10 +77,12 @@ def tag_json(slug: str) -> Response:
 def serve(kind: str, tag_slug: str | None = None) -> Response:
     """Answer with the feed of this kind (and tag) from the cache, building it on a miss."""
     tag = posts.reads.get_tag(tag_slug) if tag_slug is not None else None
-    body = None if tag_slug is not None and tag is None else feed_body(kind, tag)
-    if body is None:
+    found = None if tag_slug is not None and tag is None else feed_body(kind, tag)
+    if found is None:
         return not_found(kind, f"There is no tag '{tag_slug}' with public posts.")
+    body, shown = found
     response = Response(body, content_type=f"{FORMATS[kind][0]}; charset=utf-8")
+    usage.set_header(response, shown)
     hub = current_app.config["WEBSUB_HUB"]
     if hub:
         self_url = feed_url(kind, tag)
@@ -105,8 +107,10 @@ def not_found(kind: str, detail: str) -> Response:
 # ---------------------------------------------------------------- building
 
 
-def feed_body(kind: str, tag: Tag | None) -> bytes | None:
-    """Build the feed's bytes for the version `conditional` just read; None if empty tag.
+def feed_body(kind: str, tag: Tag | None) -> tuple[bytes, list[Post]] | None:
+    """Build the feed's bytes (and its posts) for the version `conditional` just read.
+
+    None for a tag without public posts.
 
     `conditional` keeps the response under its ETag, so this runs once per version
     per process rather than once per request.
@@ -114,7 +118,7 @@ def feed_body(kind: str, tag: Tag | None) -> bytes | None:
     items = posts.reads.recent_posts(int(current_app.config["FEED_ITEMS"]), tag)
     if tag is not None and not items:
         return None
-    return build(kind, tag, items, g.public_version[1])
+    return build(kind, tag, items, g.public_version[1]), items
 
 
 def build(kind: str, tag: Tag | None, found: list[Post], newest: datetime | None) -> bytes:

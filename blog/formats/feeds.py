@@ -7,6 +7,7 @@ so two processes build byte-identical documents for the same version of the post
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -201,6 +202,8 @@ def atom(channel: Channel, items: Sequence[Item]) -> bytes:
 
 def _feedgen_document(channel: Channel, items: Sequence[Item], rss: bool) -> bytes:
     channel, items = _cleaned(channel, items)
+    if rss:
+        channel, items = _html_escaped(channel, items)
     feed = _generator(channel, rss=rss)
     for item in items:
         _add_item(feed, channel, item)
@@ -250,6 +253,22 @@ def _json_item(item: Item) -> dict[str, object]:
             "model": item.author.model,
         },
     }
+
+
+def _html_escaped(channel: Channel, items: Sequence[Item]) -> tuple[Channel, list[Item]]:
+    """Escape the plain-text fields RSS readers decode as HTML, so they stay text.
+
+    RSS 2.0 says nothing of a title's or description's type, and readers (feedparser among
+    them) decode both as HTML when they hold markup: escaped once more here, a summary that
+    quotes `<img src=x onerror=...>` reads as that text after HTML decoding. Atom and JSON
+    Feed declare these fields plain text, so only RSS needs this.
+    """
+    channel = replace(channel, title=_text(channel.title), description=_text(channel.description))
+    return channel, [replace(i, title=_text(i.title), summary=_text(i.summary)) for i in items]
+
+
+def _text(value: str) -> str:
+    return html.escape(value, quote=False)
 
 
 def _cleaned(channel: Channel, items: Sequence[Item]) -> tuple[Channel, list[Item]]:

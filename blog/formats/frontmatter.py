@@ -32,6 +32,7 @@ POST_KEYS = {
     "ai_disclosure": str,
     "canonical_url": str,
     "translation_of": str,
+    "ai_usage": str,
 }
 # Written by `export` for readers of the file; ignored by import (the database is the truth).
 INFO_KEYS = {"url", "author_name", "model", "operator"}
@@ -212,6 +213,7 @@ def post_fields(post_file: PostFile) -> dict[str, Any]:
         "disclosure": meta.get("ai_disclosure", disclosure.DEFAULT),
         "canonical_url": meta.get("canonical_url", ""),
         "translation_of": meta.get("translation_of", ""),
+        "ai_usage": meta.get("ai_usage", ""),
     }
     slug = meta.get("slug") or slugify(str(values["title"]), max_length=90, word_boundary=True)
     if slug:
@@ -246,6 +248,7 @@ def post_document(post: Any, url: str) -> str:
         "featured": post.featured,
         "draft": post.status == "draft",
         "translation_of": post.original.slug if post.original is not None else "",
+        "ai_usage": post.ai_usage,
     }
     meta.update({name: value for name, value in optional.items() if value})
     return dump_post(meta, post.source)

@@ -23,3 +23,13 @@ def inline(text: str) -> str:
 def link_target(url: str) -> str:
     """Return a URL fit for a markdown link's (target): spaces and brackets percent-encoded."""
     return _UNSAFE_IN_URL.sub(lambda m: f"%{ord(m.group()):02X}", url)
+
+
+def token_estimate(text: str) -> int:
+    """Estimate how many tokens a language model's tokenizer makes of `text`.
+
+    The usual rule of thumb for byte-pair tokenizers: four ASCII characters to a token, and
+    one token per other character (CJK, accented letters, emoji), rounded up.
+    """
+    ascii_chars = sum(1 for char in text if char.isascii())
+    return -(-ascii_chars // 4) + (len(text) - ascii_chars)

@@ -1,7 +1,7 @@
 """What every surface shares: auth, errors, conditional GET, URLs, security headers, i18n,
 templating. Edges import from here; nothing here knows an edge but by endpoint name."""
 
-from . import auth, conditional, errors, i18n, proxy, security, templating, urls
+from . import auth, botauth, conditional, errors, i18n, proxy, security, templating, urls, usage
 from .errors import Problem, problem
 from .urls import absolute_url
 
@@ -9,6 +9,7 @@ __all__ = [
     "Problem",
     "absolute_url",
     "auth",
+    "botauth",
     "conditional",
     "errors",
     "i18n",
@@ -17,4 +18,5 @@ __all__ = [
     "security",
     "templating",
     "urls",
+    "usage",
 ]

@@ -120,13 +120,17 @@ def _token_key() -> str:
     return f"token:{g.token.id}"
 
 
+def _limit(setting: str) -> str:
+    """Return a limit setting, or VERIFIED_AGENT_LIMIT for a verified Web Bot Auth agent."""
+    higher = current_app.config["VERIFIED_AGENT_LIMIT"]
+    return str(higher if higher and g.get("verified_agent") else current_app.config[setting])
+
+
 # Per token: every write shares one budget, every read another.
 writes = limiter.shared_limit(
-    lambda: current_app.config["API_WRITE_LIMIT"], scope="writes", key_func=_token_key
+    lambda: _limit("API_WRITE_LIMIT"), scope="writes", key_func=_token_key
 )
-reads = limiter.shared_limit(
-    lambda: current_app.config["API_READ_LIMIT"], scope="reads", key_func=_token_key
-)
+reads = limiter.shared_limit(lambda: _limit("API_READ_LIMIT"), scope="reads", key_func=_token_key)
 
 
 def quota(name: str) -> dict[str, int]:

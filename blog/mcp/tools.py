@@ -39,6 +39,7 @@ class PostReport(BaseModel):
     lang: str
     tags: list[str]
     summary: str
+    ai_usage: str = Field(default="", description="This post's override of the blog's AI usage")
     word_count: int
     reading_time_minutes: int
 
@@ -108,6 +109,14 @@ Tags = Annotated[list[str] | None, Field(description="Tag names, e.g. ['python',
 Lang = Annotated[str | None, Field(description="BCP 47 tag, e.g. en, zh-Hans; default: blog's")]
 Summary = Annotated[str | None, Field(description="One sentence for listings and feeds")]
 Slug = Annotated[str | None, Field(description="URL name, e.g. my-post; default: from title")]
+AiUsage = Annotated[
+    str | None,
+    Field(
+        max_length=100,
+        description="What machines may do with this post, overriding the blog's setting:"
+        " search, ai-input, ai-train each =yes or =no, e.g. 'ai-train=no'; '' keeps the blog's",
+    ),
+]
 Key = Annotated[
     str | None,
     Field(
@@ -155,6 +164,7 @@ class Tools:
         summary: Summary = None,
         slug: Slug = None,
         idempotency_key: Key = None,
+        ai_usage: AiUsage = None,
     ) -> Published:
         """Publish a new post (or save it as a draft with draft=true) and return it.
 
@@ -163,7 +173,7 @@ class Tools:
         """
         key = idempotency_key or str(uuid.uuid4())
         body = _fields(title=title, content=markdown, tags=tags, lang=lang, summary=summary)
-        body.update(_fields(slug=slug), status="draft" if draft else "published")
+        body.update(_fields(slug=slug, ai_usage=ai_usage), status="draft" if draft else "published")
         response = await self.blog.call(
             "POST", "/posts", json=body, headers={"Idempotency-Key": key}, retry=True
         )
@@ -197,10 +207,11 @@ class Tools:
         ] = None,
         summary: Summary = None,
         slug: Slug = None,
+        ai_usage: AiUsage = None,
     ) -> PostReport:
         """Change some fields of one of your posts; fields left out keep their value."""
         body = _fields(title=title, content=markdown, tags=tags, lang=lang, summary=summary)
-        body.update(_fields(slug=slug))
+        body.update(_fields(slug=slug, ai_usage=ai_usage))
         if draft is not None:
             body["status"] = "draft" if draft else "published"
         return _report(await self.blog.json("PATCH", f"/posts/{post_id}", json=body, retry=True))

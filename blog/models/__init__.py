@@ -1,12 +1,13 @@
 """Typed SQLAlchemy 2.0 models, data only: every model is importable from here."""
 
-from .access import IdempotencyKey, Token
+from .access import AuthorKey, IdempotencyKey, Token
 from .columns import UTCDateTime, utcnow
 from .content import Author, Post, Tag, is_public, post_tags
 from .delivery import Delivery, DeliveryAttempt, Event, Webhook
 
 __all__ = [
     "Author",
+    "AuthorKey",
     "Delivery",
     "DeliveryAttempt",
     "Event",

@@ -46,3 +46,20 @@ class IdempotencyKey(db.Model):
     response: Mapped[str] = mapped_column(Text, default="")
     headers: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class AuthorKey(db.Model):
+    """An author's Ed25519 key pair: the private half only encrypted (access.keys)."""
+
+    __tablename__ = "author_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"), index=True)
+    thumbprint: Mapped[str] = mapped_column(String(64), unique=True)  # RFC 7638, the DID fragment
+    public_key: Mapped[str] = mapped_column(String(64))  # base64url of the 32 raw bytes
+    private_key: Mapped[str] = mapped_column(Text)  # Fernet token under a SECRET_KEY-derived key
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<AuthorKey {self.thumbprint}>"

@@ -95,6 +95,11 @@ class Post(db.Model):
     # How much of the post an AI wrote: ai-generated (default), ai-assisted or human.
     disclosure: Mapped[str] = mapped_column(String(20), default="ai-generated")
     canonical_url: Mapped[str] = mapped_column(String(500), default="")
+    # What machines may do with it, overriding the AI_USAGE setting ("" keeps the blog's).
+    ai_usage: Mapped[str] = mapped_column(String(100), default="")
+    # The author's key that signs this version (access.keys); None: the author's current key.
+    # (No ON DELETE: keys are never deleted while their author has posts.)
+    signing_key_id: Mapped[int | None] = mapped_column(ForeignKey("author_keys.id"))
     translation_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="SET NULL"), index=True
     )

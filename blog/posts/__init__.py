@@ -4,7 +4,7 @@ Every edge that creates, updates or deletes a post calls these operations; `read
 `crawl` are what pages, feeds and the API may show.
 """
 
-from . import crawl, reads
+from . import crawl, reads, signing
 from .authors import check_author, save_author
 from .imports import SlugClaims, import_post
 from .validate import (
@@ -42,6 +42,7 @@ __all__ = [
     "check_author",
     "check_text",
     "crawl",
+    "signing",
     "create_post",
     "delete_post",
     "import_post",

@@ -63,3 +63,9 @@ def sitemap_authors() -> list[tuple[str, datetime]]:
 def authors() -> list[Author]:
     """Return every author, by name."""
     return list(db.session.scalars(select(Author).order_by(Author.name, Author.slug)))
+
+
+def usage_overrides() -> list[tuple[str, str]]:
+    """Return (slug, ai_usage) of every public post that overrides the blog's AI usage."""
+    query = select(Post.slug, Post.ai_usage).where(is_public(), Post.ai_usage != "")
+    return [(slug, value) for slug, value in db.session.execute(query.order_by(Post.slug))]

@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from slugify import slugify
 
-from ..content import disclosure, language, markup
+from ..content import disclosure, language, markup, usage
 
 STATUSES = ("draft", "published")
 DISCLOSURES = tuple(disclosure.LEVELS)  # ai-generated (the default), ai-assisted, human
@@ -176,6 +176,11 @@ def _check_choices(values: dict[str, Any], errors: list[FieldError]) -> None:
         errors.append(FieldError("status", "must be draft or published"))
     if "disclosure" in values and values["disclosure"] not in DISCLOSURES:
         errors.append(FieldError("disclosure", "must be ai-generated, ai-assisted or human"))
+    if "ai_usage" in values:
+        try:
+            usage.parse(values["ai_usage"])
+        except ValueError as exc:
+            errors.append(FieldError("ai_usage", str(exc)))
 
 
 def _check_tags(tags: Any, errors: list[FieldError]) -> None:

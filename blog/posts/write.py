@@ -11,7 +11,8 @@ from slugify import slugify
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..content import language, markup, reading_time
+from ..access import keys
+from ..content import language, markup, reading_time, usage
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
@@ -29,6 +30,7 @@ FIELDS_SET_AS_IS = (
     "disclosure",
     "canonical_url",
     "properties",
+    "ai_usage",
 )
 WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same free slug
 
@@ -129,6 +131,8 @@ def _keep_group_without(original: Post) -> None:
 def _canonicalize(values: dict[str, Any]) -> None:
     if "lang" in values:
         values["lang"] = language.canonical(values["lang"])
+    if "ai_usage" in values:
+        values["ai_usage"] = usage.canonical(values["ai_usage"])
 
 
 def _assign(
@@ -152,6 +156,7 @@ def _assign(
     if "translation_of" in values:
         post.translation_of_id = _link_translation(post, values["translation_of"])
     _assign_status(post, values, now)
+    post.signing_key_id = keys.current_key(post.author).id  # this version signs with it
 
 
 def _assign_status(post: Post, values: dict[str, Any], now: datetime) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from flask import Response, abort, current_app, render_template
+from flask import Response, abort, current_app, render_template, url_for
 
 from .. import posts
+from ..content import usage as contentusage
 from ..formats import sitemap
-from ..http import conditional
+from ..http import conditional, usage
 from ..http.urls import absolute_url, slug_urls
 from .blueprint import bp
 from .pages import markdown_response
@@ -96,5 +97,19 @@ def sitemap_part(number: int) -> Any:
 @conditional.conditional()
 def robots() -> Any:
     sitemap_url = absolute_url("site.sitemap_xml")
-    body = f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n"
-    return Response(body, mimetype="text/plain")
+    lines = ["User-agent: *", "Allow: /", *usage_rules(), "", f"Sitemap: {sitemap_url}"]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+def usage_rules() -> list[str]:
+    """Return robots.txt's AI usage lines: Content-Usage (aipref) per path, Content-Signal."""
+    blog = usage.blog_preferences()
+    rules = [f"Content-Usage: / {contentusage.content_usage(blog)}"]
+    setting = current_app.config["AI_USAGE"]
+    for slug, override in posts.crawl.usage_overrides():
+        value = contentusage.content_usage(contentusage.effective(setting, override))
+        path = url_for("site.post", slug=slug)
+        # `$` ends the page's path; the .md prefix covers the markdown and its signature.
+        rules += [f"Content-Usage: {path}$ {value}", f"Content-Usage: {path}.md {value}"]
+    rules.append(f"Content-Signal: {contentusage.content_signal(blog)}")
+    return rules

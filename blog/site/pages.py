@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, make_response, redirect, render_template, request
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from .. import posts
 from ..content import disclosure
 from ..formats.frontmatter import post_document
-from ..http import conditional, i18n
+from ..http import conditional, i18n, usage
 from ..http.templating import page_url
 from ..http.urls import absolute_url
 from ..models import Post
+from .agents import home_markdown, markdown_reply
 from .blueprint import bp
 from .metadata import post_metadata
 
@@ -31,8 +41,10 @@ def _page_one_elsewhere(number: int, **values: Any) -> Response | None:
 
 
 @bp.get("/")
-@conditional.conditional()
+@conditional.conditional(negotiate=MARKDOWN_OR_HTML)
 def index() -> Any:
+    if conditional.preferred(MARKDOWN_OR_HTML) == "text/markdown":
+        return home_markdown()
     response = make_response(_home(1))
     # Micropub discovery (W3C Micropub §5.3) by header as well as by <link>.
     response.headers["Link"] = f'<{absolute_url("micropub.endpoint")}>; rel="micropub"'
@@ -47,11 +59,21 @@ def page(number: int) -> Any:
     return _home(number)
 
 
-def _home(number: int) -> str:
+def _home(number: int) -> Response:
     found = posts.reads.home_page(number, _per_page())
     if found is None:
         abort(404)
-    return render_template("site/index.html", page=found)
+    return listing("site/index.html", found.items, page=found)
+
+
+def listing(template: str, shown: list[Post], **context: Any) -> Response:
+    """Render a page that shows posts, disclosing in its meta and header what it shows."""
+    found = disclosure.listing_level(shown)
+    meta = {"listing_disclosure": found.meta} if found else {}
+    response = make_response(render_template(template, **context, **meta))
+    if header := disclosure.listing_header_value(shown):
+        response.headers["AI-Disclosure"] = header
+    return usage.set_header(response, shown)
 
 
 @bp.get("/posts/<slug>")
@@ -68,7 +90,7 @@ def post(slug: str) -> Any:
     response = make_response(body)
     response.headers["AI-Disclosure"] = disclosure.header_value(found)
     response.content_language.add(found.lang)
-    return response
+    return usage.set_header(response, [found])
 
 
 @bp.get("/posts/<slug>.md")
@@ -83,8 +105,10 @@ def post_markdown(slug: str) -> Any:
 def markdown_response(post: Post) -> Response:
     """Answer with the post as markdown and front matter, disclosed like its page."""
     url = absolute_url("site.post", slug=post.slug)
-    response = Response(post_document(post, url), mimetype="text/markdown")
+    response = markdown_reply(post_document(post, url), [post])
     response.headers["AI-Disclosure"] = disclosure.header_value(post)
+    signature = url_for("site.post_jws", slug=post.slug)
+    response.headers["Link"] = f'<{signature}>; rel="alternate"; type="application/jose"'
     return response
 
 
@@ -104,7 +128,7 @@ def tag(slug: str, number: int = 1) -> Any:
     page = posts.reads.tag_page(found, number, _per_page()) if found else None
     if page is None or page.total == 0:
         abort(404)
-    return render_template("site/tag.html", tag=found, page=page)
+    return listing("site/tag.html", page.items, tag=found, page=page)
 
 
 @bp.get("/authors/<slug>")
@@ -117,13 +141,15 @@ def author(slug: str, number: int = 1) -> Any:
     page = posts.reads.author_page(found, number, _per_page()) if found else None
     if page is None:
         abort(404)
-    return render_template("site/author.html", author=found, page=page)
+    return listing("site/author.html", page.items, author=found, page=page)
 
 
 @bp.get("/archive")
 @conditional.conditional()
 def archive() -> Any:
-    return render_template("site/archive.html", months=posts.reads.archive())
+    months = posts.reads.archive()
+    shown = [post for _, month_posts in months for post in month_posts]
+    return listing("site/archive.html", shown, months=months)
 
 
 @bp.get("/about/ai")

@@ -1,7 +1,7 @@
 """posts.properties: the microformats2 properties a post has no column for (Micropub)
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-01
 
 """
@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("posts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("properties", sa.JSON(), nullable=True))
+    # A plain ADD COLUMN: a batch rebuild of posts on SQLite would drop its tag links (cascade).
+    op.add_column("posts", sa.Column("properties", sa.JSON(), nullable=True))
 
 
 def downgrade():
