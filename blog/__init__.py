@@ -45,5 +45,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
 
     delivery.init_app(app, http.urls.absolute_url)
+    http.hitpath.init_app(app)
     cli.init_app(app)
     return app

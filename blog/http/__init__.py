@@ -1,7 +1,7 @@
 """What every surface shares: auth, errors, conditional GET, URLs, security headers, i18n,
 templating. Edges import from here; nothing here knows an edge but by endpoint name."""
 
-from . import auth, conditional, errors, i18n, security, templating, urls
+from . import auth, conditional, errors, hitpath, i18n, security, templating, urls
 from .errors import Problem, problem
 from .urls import absolute_url
 
@@ -11,6 +11,7 @@ __all__ = [
     "auth",
     "conditional",
     "errors",
+    "hitpath",
     "i18n",
     "problem",
     "security",
