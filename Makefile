@@ -9,7 +9,7 @@ BLOG_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 FLASK := $(BIN)/flask --app blog
 
 .PHONY: serve test lint format init-db import-posts services translations messages browser-deps \
-	images clean wrk bench bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
+	images clean wrk nginx bench bench-proxy bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -97,7 +97,14 @@ $(AXE):
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
-bench: bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
+nginx:
+	@command -v nginx >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx-light || apt-get install -y -qq nginx)
+
+# Each writes its block of docs/performance.md.
+bench: bench-pages bench-proxy bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
+
+bench-proxy: translations $(VENV)/.installed wrk nginx
+	$(BIN)/python bench/proxy.py
 
 bench-pages: translations $(VENV)/.installed wrk
 	$(BIN)/python bench/pages.py

@@ -67,7 +67,8 @@ def record_write(before: PostState | None, post: Post) -> None:
     if was_public and state_of(post).public(now):
         _add("post.updated", post, now)
         return
-    _cancel_pending(post.id)
+    if before is not None:  # a new post has nothing pending yet
+        _cancel_pending(post.id)
     if was_public:
         _add("post.deleted", post, now)
     if post.status == "published":
