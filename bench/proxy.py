@@ -88,7 +88,7 @@ def main() -> None:
         with live.running(database_url(folder), folder / "instance", WORKERS) as server:
             with urlopen(server.url + POST) as response:
                 (folder / "static" / "posts").mkdir(parents=True)
-                (folder / "static" / f"{POST}.html").write_bytes(response.read())
+                (folder / "static" / f"{POST[1:]}.html").write_bytes(response.read())
             port, static_port = live.free_port(), live.free_port()
             config = nginx_config(folder, server.url, port, static_port)
             nginx = subprocess.Popen(["nginx", "-c", str(config), "-p", str(folder)])

@@ -64,6 +64,11 @@ SETTINGS: tuple[Setting, ...] = (
         "File in the instance folder that tells every process of the host the site's version;"
         " empty: no hit path",
     ),
+    Setting(
+        "SITE_VERSION_URL",
+        "",
+        "redis://host:6379/0 to share the site version between hosts; empty: the file above",
+    ),
     Setting("LLMS_POSTS", 20, "Newest posts listed in /llms.txt and included in /llms-full.txt"),
     Setting("LLMS_FULL_MAX_BYTES", 1_048_576, "Size cap of /llms-full.txt (whole posts only)"),
     Setting("OPERATOR", "", "The person or organisation running the blog: the publisher"),

@@ -3,6 +3,7 @@ the same answers as the full path, nothing built on a hit, never a stale page, b
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -12,13 +13,15 @@ from typing import Any
 
 import brotli
 import pytest
+import redis
 from sqlalchemy import event
 from werkzeug.http import http_date
 from werkzeug.test import Client, TestResponse
 
 from blog.extensions import db
 
-from .conftest import ROOT
+from .conftest import ROOT, Api
+from .support import live
 
 LONG = "A paragraph that makes every answer long enough to be worth compressing. " * 12
 PAGES = [
@@ -215,3 +218,51 @@ def test_many_distinct_urls_never_grow_the_caches_past_their_bounds(
         assert client.get(path, headers={"Accept-Encoding": "br"}).status_code == 200
     assert 0 < app.wsgi_app.entries.currsize <= bound
     assert 0 < app.extensions["responses"].lru.currsize <= bound
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> Any:
+    """A redis-server of this test's own, on a free port, that the test may kill."""
+    port = live.free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis.from_url(url).ping()
+            break
+        time.sleep(0.05)
+    yield server, url
+    server.kill()
+    server.wait()
+
+
+def test_hosts_sharing_a_version_in_redis_read_every_write_and_survive_its_loss(
+    build_app, settings, make_token, own_redis
+) -> None:
+    server, url = own_redis
+    shared = {**settings, "SITE_VERSION_URL": url}
+    writer, reader = build_app(**shared), build_app(**shared, SITE_VERSION_FILE="")
+    api = Api(writer.test_client(), make_token())
+    client = reader.test_client()
+
+    def publish_and_read(title: str) -> list[str]:
+        made = api.post("/posts", json={"title": title, "content": "x", "status": "published"})
+        assert made.status_code == 201
+        return [path for path in ("/", "/feed.xml") if title not in _text(client.get(path))]
+
+    assert [publish_and_read(f"Round {n}") for n in range(100)] == [[]] * 100
+    assert reader.wsgi_app.version.current() is not None  # a hit path on a version in Redis
+    server.kill()
+    server.wait()
+    assert reader.wsgi_app.version.current() is None
+    assert "Round 99" in _text(client.get("/"))  # from the database, not refused
+    made = api.post("/posts", json={"title": "Unseen", "content": "x", "status": "published"})
+    assert made.status_code >= 500  # a write no other host could learn of is not committed
+    assert "Unseen" not in _text(client.get("/"))
+
+
+def _text(response: Any) -> str:
+    return response.get_data(as_text=True)

@@ -17,6 +17,7 @@ Writers change the file under an exclusive flock on it and bump `seq` around the
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import mmap
 import os
 import struct
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Post, utcnow
+from .sharedversion import RedisVersion
 
 # session.info keys: this transaction changed what readers see; the earliest post it scheduled.
 CHANGED = "site_version_changed"
@@ -164,15 +166,19 @@ def note_due(session: Session, due_at: datetime) -> None:
     session.info[DUE] = min(session.info.get(DUE, NEVER), due_at.timestamp())
 
 
-def of(app: Flask) -> FileVersion | None:
-    """Return the app's site version, or None when SITE_VERSION is off."""
+def of(app: Flask) -> FileVersion | RedisVersion | None:
+    """Return the app's site version, or None when it has none (no hit path then)."""
     return app.extensions.get("site_version")
 
 
 def init_app(app: Flask) -> None:
-    """Open the site version file named by SITE_VERSION_FILE (off when empty)."""
-    name = app.config["SITE_VERSION_FILE"]
-    if name:
+    """Keep the site version in Redis (SITE_VERSION_URL) or in SITE_VERSION_FILE; or none."""
+    url, name = app.config["SITE_VERSION_URL"], app.config["SITE_VERSION_FILE"]
+    if url:  # one blog, one key space: the hosts of a blog share its database URL
+        digest = hashlib.blake2b(app.config["SQLALCHEMY_DATABASE_URI"].encode(), digest_size=6)
+        prefix = f"agentblog:site-version:{digest.hexdigest()}"
+        app.extensions["site_version"] = RedisVersion(url, prefix, next_due)
+    elif name:
         path = Path(app.instance_path, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         app.extensions["site_version"] = FileVersion(path)
