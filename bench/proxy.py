@@ -9,6 +9,7 @@ Writes docs/performance.md's proxy block.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -36,6 +37,7 @@ from pages import POSTS, seed
 
 POST = "/posts/benchmark-post-500"
 MAIN = """
+{user}
 worker_processes 2;
 daemon off;
 pid {folder}/nginx.pid;
@@ -68,7 +70,8 @@ def nginx_config(folder: Path, upstream: str, port: int, static_port: int) -> Pa
     body = body.replace("http://127.0.0.1:8000", upstream)
     body = re.sub(r"listen 8080;", f"listen 127.0.0.1:{port};", body)
     path = folder / "nginx.conf"
-    text = MAIN.format(folder=folder, static_port=static_port, body=body)
+    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the private work folder
+    text = MAIN.format(user=user, folder=folder, static_port=static_port, body=body)
     path.write_text(text)
     return path
 
