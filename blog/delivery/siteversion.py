@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -195,7 +195,7 @@ def _note_visible(session: Session, _context: object) -> None:
 @sa_event.listens_for(Session, "before_commit")
 def _begin(session: Session) -> None:
     session.flush()  # its after_flush decides whether readers could see this commit
-    if session.info.pop(CHANGED, False):
+    if session.info.pop(CHANGED, False) and has_app_context():
         version = of(current_app)
         if version is not None:
             version.begin()
