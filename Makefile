@@ -9,7 +9,7 @@ BLOG_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 FLASK := $(BIN)/flask --app blog
 
 .PHONY: serve test lint format init-db import-posts services translations messages browser-deps \
-	images clean wrk nginx bench bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
+	images clean wrk nginx bench bench-proxy bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -104,7 +104,12 @@ nginx:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx || \
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; }
 
-bench: bench-pages bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
+
+# Each writes its block of docs/performance.md.
+bench: bench-pages bench-proxy bench-feeds bench-publish bench-sitemap bench-sizes bench-mcp
+
+bench-proxy: translations $(VENV)/.installed wrk nginx
+	$(BIN)/python bench/proxy.py
 
 bench-pages: translations $(VENV)/.installed wrk
 	$(BIN)/python bench/pages.py

@@ -7,13 +7,17 @@ sys.path, so that `live` (tests/support/live.py) is the same gunicorn starter th
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,8 +60,24 @@ def warm(url: str, headers: dict[str, str] | None = None) -> None:
     wrk(url, headers, args=["-t2", "-c8", "-d3s"])
 
 
+@dataclass(frozen=True)
+class Load:
+    """What one wrk run measured: requests per second and latency percentiles in ms."""
+
+    rate: float
+    p50: float
+    p99: float
+
+
 def wrk(url: str, headers: dict[str, str] | None = None, args: list[str] | None = None) -> float:
     """Run wrk against url and return requests per second; fail on any non-2xx/3xx."""
+    return wrk_load(url, headers, args).rate
+
+
+def wrk_load(
+    url: str, headers: dict[str, str] | None = None, args: list[str] | None = None
+) -> Load:
+    """Run wrk against url and return its rate and latencies; fail on any non-2xx/3xx."""
     command = ["wrk", *(args or WRK_ARGS), "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
@@ -67,7 +87,40 @@ def wrk(url: str, headers: dict[str, str] | None = None, args: list[str] | None 
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if match is None:
         raise RuntimeError(f"could not read wrk's output:\n{output}")
-    return float(match.group(1))
+    return Load(float(match.group(1)), _percentile(output, "50"), _percentile(output, "99"))
+
+
+def _percentile(output: str, which: str) -> float:
+    found = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+    if found is None:
+        return float("nan")
+    return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+
+
+def median_load(loads: list[Load]) -> Load:
+    """Return the median of each figure over rounds."""
+    return Load(*(statistics.median(getattr(x, f) for x in loads) for f in ("rate", "p50", "p99")))
+
+
+def machine() -> str:
+    """Describe this machine in one line: cores, memory, Python, load average."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()},"
+        f" load average {load} at the start, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+
+
+def write_section(name: str, text: str) -> None:
+    """Replace the block between `<!-- bench:name -->` markers in docs/performance.md."""
+    path = ROOT / "docs" / "performance.md"
+    doc = path.read_text()
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    if start not in doc:
+        doc += f"\n{start}\n{end}\n"
+    head, rest = doc.split(start, 1)
+    path.write_text(f"{head}{start}\n{text.strip()}\n{end}{rest.split(end, 1)[1]}")
 
 
 def require_wrk() -> None:

@@ -8,3 +8,9 @@ app = Flask(__name__)
 @app.get("/")
 def hello() -> str:
     return "hello"
+
+
+def bare(environ: dict, start_response) -> list[bytes]:  # noqa: ANN001
+    """The floor: a WSGI callable with no framework at all."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [b"hello"]

@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from common import live
+from common import live, machine, write_section
 
 from blog.extensions import db
 from tests.support.factories import author_with_token, make_app
@@ -79,8 +79,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     options = parser.parse_args()
     run_id = uuid.uuid4().hex[:8]
+    where = machine()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url, token = prepare(folder)
@@ -103,27 +105,48 @@ def main() -> None:
             ("POST /api/v1/posts", publish),
             ("POST /api/v1/posts + Idempotency-Key", lambda s, n: publish(s, n, keyed=True)),
         ]
+        results: dict[tuple[int, str], list[tuple[float, float, float]]] = {}
         failed = 0
         try:
-            print(f"SQLite (WAL), gunicorn {options.workers} sync workers, {options.seconds:g} s")
-            print(
-                f"{'clients':>7}  {'request':<38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  errors"
-            )
-            for clients in (1, 8):
-                baseline = 0.0
-                for name, call in cases:
-                    rate, ms, errors = run(clients, options.seconds, call)
-                    failed += errors
-                    baseline = baseline or rate
-                    ratio = "" if call is me else f"  ({rate / baseline:.2f}x baseline)"
-                    print(
-                        f"{clients:>7}  {name:<38} {rate:>8.1f} {percentile(ms, 50):>8.1f} "
-                        f"{percentile(ms, 99):>8.1f}  {errors}{ratio}"
-                    )
+            for n in range(options.rounds):
+                print(f"round {n + 1} of {options.rounds} …")
+                for clients in (1, 8):
+                    for name, call in cases:
+                        rate, ms, errors = run(clients, options.seconds, call)
+                        failed += errors
+                        figures = (rate, percentile(ms, 50), percentile(ms, 99))
+                        results.setdefault((clients, name), []).append(figures)
         finally:
             server.stop()
+    report(results, options, failed, where)
     if failed:
         raise SystemExit(f"{failed} requests failed")
+
+
+def report(results: dict, options: argparse.Namespace, failed: int, where: str) -> None:
+    """Print the medians and write docs/performance.md's publish block."""
+    lines = [
+        f"Measured by `make bench-publish`: {where}; SQLite (WAL), gunicorn {options.workers}"
+        f" sync workers, {options.seconds:g} s a measurement, medians of {options.rounds}"
+        f" interleaved rounds; {failed} errors.",
+        "",
+        "| clients | request | req/s | p50 ms | p99 ms | vs baseline |",
+        "| ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for clients in (1, 8):
+        baseline = 0.0
+        for (count, name), runs in results.items():
+            if count != clients:
+                continue
+            rate, p50, p99 = (statistics.median(run[i] for run in runs) for i in range(3))
+            baseline = baseline or rate
+            lines.append(
+                f"| {clients} | {name} | {rate:,.1f} | {p50:.1f} | {p99:.1f}"
+                f" | {rate / baseline:.2f} |"
+            )
+    table = "\n".join(lines)
+    print(table)
+    write_section("publish", table)
 
 
 if __name__ == "__main__":

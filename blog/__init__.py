@@ -40,7 +40,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     http.templating.init_app(app)
     http.i18n.init_app(app)
     http.conditional.init_app(app)
-    http.proxy.init_app(app)
     http.usage.init_app(app)
 
     app.register_blueprint(site.bp)
@@ -49,5 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(micropub.bp)
 
     delivery.init_app(app, http.urls.absolute_url)
+    http.hitpath.init_app(app)
+    http.proxy.init_app(app)  # outermost: the hit path keys on the environ it corrects
     cli.init_app(app)
     return app

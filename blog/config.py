@@ -53,6 +53,22 @@ SETTINGS: tuple[Setting, ...] = (
         32 * 1024 * 1024,
         "Bytes of built pages and feeds each process keeps, keyed by their ETag (0: none)",
     ),
+    Setting(
+        "HIT_CACHE_BYTES",
+        32 * 1024 * 1024,
+        "Bytes of public answers (each coding apart) each process replays before Flask (0: none)",
+    ),
+    Setting(
+        "SITE_VERSION_FILE",
+        "site-version",
+        "File in the instance folder that tells every process of the host the site's version;"
+        " empty: no hit path",
+    ),
+    Setting(
+        "SITE_VERSION_URL",
+        "",
+        "redis://host:6379/0 to share the site version between hosts; empty: the file above",
+    ),
     Setting("LLMS_POSTS", 20, "Newest posts listed in /llms.txt and included in /llms-full.txt"),
     Setting("LLMS_FULL_MAX_BYTES", 1_048_576, "Size cap of /llms-full.txt (whole posts only)"),
     Setting("OPERATOR", "", "The person or organisation running the blog: the publisher"),

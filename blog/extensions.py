@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,13 +89,38 @@ def write_transaction() -> Iterator[None]:
     """Run the block in one write transaction: committed on success, rolled back on error.
 
     On SQLite the transaction starts with BEGIN IMMEDIATE, so a concurrent writer makes
-    it wait (busy timeout) instead of failing with "database is locked".
+    it wait (busy timeout) instead of failing with "database is locked"; before that, the
+    writers of one host queue on a file lock, so they wait their turn rather than sleep in
+    SQLite's busy handler, whose backoff grows to 100 ms a step.
     """
     db.session.commit()  # end any read transaction first: it could not be upgraded safely
-    db.session.connection(execution_options={"write": True})
-    try:
+    with _writers_queue():
+        db.session.connection(execution_options={"write": True})
+        try:
+            yield
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+
+
+_queues: dict[tuple[int, str], tuple[threading.RLock, int]] = {}
+
+
+@contextmanager
+def _writers_queue() -> Iterator[None]:
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+        return
+    key = (os.getpid(), url.database)  # a flock belongs to an open file: one per process
+    if key not in _queues:
+        fd = os.open(f"{url.database}.writers", os.O_RDWR | os.O_CREAT, 0o644)
+        _queues[key] = threading.RLock(), fd
+    thread_lock, fd = _queues[key]
+    with thread_lock:  # the threads of one process share its flock, so they queue here first
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)

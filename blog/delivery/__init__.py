@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import links, outbox, safehttp, sender, webhooks, websub
+from . import links, outbox, safehttp, sender, siteversion, webhooks, websub
 from .links import UrlBuilder
 
 
 def init_app(app: Flask, absolute_url: UrlBuilder) -> None:
-    """Give the sender the app's URL builder and start it with the first request."""
+    """Give the sender the app's URL builder and start it with the first request; open the
+    site version."""
     links.init_app(app, absolute_url)
+    siteversion.init_app(app)
     sender.init_app(app)
 
 
-__all__ = ["init_app", "outbox", "safehttp", "sender", "webhooks", "websub"]
+__all__ = ["init_app", "outbox", "safehttp", "sender", "siteversion", "webhooks", "websub"]

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from ..extensions import db
 from ..models import Delivery, DeliveryAttempt, Event, Post, Webhook, is_public, utcnow
+from . import siteversion
 
 EVENTS = ("post.published", "post.updated", "post.deleted")
 # session.info key: set when this transaction recorded an event, so a commit wakes the sender.
@@ -66,7 +67,8 @@ def record_write(before: PostState | None, post: Post) -> None:
     if was_public and state_of(post).public(now):
         _add("post.updated", post, now)
         return
-    _cancel_pending(post.id)
+    if before is not None:  # a new post has nothing pending yet
+        _cancel_pending(post.id)
     if was_public:
         _add("post.deleted", post, now)
     if post.status == "published":
@@ -101,6 +103,8 @@ def _add(name: str, post: Post, due_at: datetime) -> None:
     payload = json.dumps(snapshot(post), ensure_ascii=False)
     db.session.add(Event(name=name, post_id=post.id, payload=payload, due_at=due_at))
     db.session.info[RECORDED] = True
+    if due_at > utcnow():  # scheduled: the site version must change when it comes due
+        siteversion.note_due(db.session(), due_at)
 
 
 def _cancel_pending(post_id: int | None) -> None:

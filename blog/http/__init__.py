@@ -1,7 +1,19 @@
 """What every surface shares: auth, errors, conditional GET, URLs, security headers, i18n,
 templating. Edges import from here; nothing here knows an edge but by endpoint name."""
 
-from . import auth, botauth, conditional, errors, i18n, proxy, security, templating, urls, usage
+from . import (
+    auth,
+    botauth,
+    conditional,
+    errors,
+    hitpath,
+    i18n,
+    proxy,
+    security,
+    templating,
+    urls,
+    usage,
+)
 from .errors import Problem, problem
 from .urls import absolute_url
 
@@ -12,6 +24,7 @@ __all__ = [
     "botauth",
     "conditional",
     "errors",
+    "hitpath",
     "i18n",
     "problem",
     "proxy",

@@ -18,7 +18,8 @@ from typing import Any
 
 from cachetools import LRUCache
 from flask import Flask, Response, current_app, g, make_response, request
-from werkzeug.datastructures import ETags
+from werkzeug.datastructures import ETags, MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from ..posts import reads
 from . import i18n
@@ -31,6 +32,8 @@ _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
 # Settings that never shape a response and whose repr differs per process (objects).
 UNSHAPING = ("RATELIMIT_STORAGE_OPTIONS", "SQLALCHEMY_ENGINE_OPTIONS")
 _ETAG_LIST = re.compile(rf"\*|(?:,\s*)*{_ENTITY_TAG}(?:\s*,(?:\s*{_ENTITY_TAG})?)*")
+# WSGI environ key: the hit path (hitpath.py) learns here what a public 200 or 304 was built from.
+MARK = "agentblog.conditional"
 
 
 def make_etag(*parts: object) -> str:
@@ -101,7 +104,15 @@ def preferred(offers: tuple[str, ...]) -> str:
     Media-type parameters are ignored (`text/markdown; charset=utf-8` asks for markdown), q
     is honoured (`q=0` refuses), and the most specific range decides (RFC 9110 §12.5.1).
     """
-    ranges = [(value.split(";", 1)[0].strip().lower(), q) for value, q in request.accept_mimetypes]
+    return choose(offers, request.headers.get("Accept", ""))
+
+
+def choose(offers: tuple[str, ...], accept: str) -> str:
+    """Return the offer an Accept header value ranks highest (see `preferred`); "" for none."""
+    if not offers:
+        return ""
+    accepted = parse_accept_header(accept, MIMEAccept)
+    ranges = [(value.split(";", 1)[0].strip().lower(), q) for value, q in accepted]
     best, best_quality = offers[0], 0.0
     for offer in offers:
         quality = _quality(offer, ranges)
@@ -156,6 +167,9 @@ def conditional(
                 _responses().put(etag, preserved)
             modified = last_modified(newest)
             fresh = is_fresh(etag, modified)
+            mark = request.environ.get(MARK)
+            if mark is not None:
+                mark.update(offers=negotiate, variant=variant, etag=etag, newest=newest)
             response = Response(status=304) if fresh else _revive(preserved)
             if negotiate:
                 response.vary.add("Accept")
