@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .content import create_author_command, export_command, import_posts_command, init_db_command
+from .operators import operator_group
 from .tokens import token_group
 from .webhooks import webhook_group
 
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
         import_posts_command,
         export_command,
         token_group,
+        operator_group,
         webhook_group,
     ):
         app.cli.add_command(command)

@@ -1,7 +1,8 @@
 """What every surface shares: auth, errors, conditional GET, URLs, security headers, i18n,
-templating. Edges import from here; nothing here knows an edge but by endpoint name."""
+templating, the operator's session (signin). Edges import from here; nothing here knows an
+edge but by endpoint name."""
 
-from . import auth, conditional, errors, i18n, security, templating, urls
+from . import auth, conditional, errors, i18n, security, signin, templating, urls
 from .errors import Problem, problem
 from .urls import absolute_url
 
@@ -14,6 +15,7 @@ __all__ = [
     "i18n",
     "problem",
     "security",
+    "signin",
     "templating",
     "urls",
 ]

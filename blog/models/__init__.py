@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2.0 models, data only: every model is importable from here."""
 
-from .access import IdempotencyKey, Token
+from .access import IdempotencyKey, Operator, Token
 from .columns import UTCDateTime, utcnow
 from .content import Author, Post, Tag, is_public, post_tags
 from .delivery import Delivery, DeliveryAttempt, Event, Webhook
@@ -11,6 +11,7 @@ __all__ = [
     "DeliveryAttempt",
     "Event",
     "IdempotencyKey",
+    "Operator",
     "Post",
     "Tag",
     "Token",

@@ -1,4 +1,4 @@
-"""Tokens and idempotency keys: who may write, and what a retried write already did."""
+"""Tokens, idempotency keys and operators: who may write, and what a retried write did."""
 
 from __future__ import annotations
 
@@ -46,3 +46,18 @@ class IdempotencyKey(db.Model):
     response: Mapped[str] = mapped_column(Text, default="")
     headers: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Operator(db.Model):
+    """A person who signs in to /admin: an argon2id hash, never the password."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # Part of every session's id: bumping it (sign-out, new password, disable) ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

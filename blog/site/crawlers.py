@@ -96,5 +96,5 @@ def sitemap_part(number: int) -> Any:
 @conditional.conditional()
 def robots() -> Any:
     sitemap_url = absolute_url("site.sitemap_xml")
-    body = f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n"
+    body = f"User-agent: *\nAllow: /\nDisallow: /admin/\n\nSitemap: {sitemap_url}\n"
     return Response(body, mimetype="text/plain")
