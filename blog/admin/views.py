@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from limits import parse
 
+from .. import posts
 from ..access import operators
 from ..extensions import limiter
 from ..http.auth import limit_keys
@@ -56,7 +57,12 @@ def logout() -> Any:
 @operator_required
 def dashboard() -> Any:
     """The operator's start page."""
-    return render_template("admin/dashboard.html", operator=current_operator())
+    return render_template(
+        "admin/dashboard.html",
+        operator=current_operator(),
+        pending=posts.pending_posts(),
+        recent=posts.reads.posts_for_review(None, None, limit=10),
+    )
 
 
 def _failure_keys(email: str) -> list[list[str]]:

@@ -31,6 +31,8 @@ def optional(**constraints: Any) -> Any:
 
 TagName = Annotated[str, Field(min_length=1, max_length=posts.MAX_TAG_LENGTH)]
 Status = Literal[posts.STATUSES]  # type: ignore[valid-type]
+# What a post may be in: what a writer sends, or what a review made it.
+StoredStatus = Literal[posts.STATUSES + posts.REVIEW_STATUSES]  # type: ignore[valid-type]
 Disclosure = Literal[posts.DISCLOSURES]  # type: ignore[valid-type]
 SLUG = posts.SLUG_RE.pattern
 # The shape of a BCP 47 tag; `posts` checks the tag against the IANA registry (422 if unknown).
@@ -86,7 +88,7 @@ class CreateQuery(Query):
 
 
 class ListQuery(Query):
-    status: Status = optional(description="Only posts with this status")
+    status: StoredStatus = optional(description="Only posts with this status")
     slug: str = optional(pattern=SLUG, description="Only the post with this slug")
     tag: str = optional(pattern=SLUG, description="Only posts with this tag slug")
     cursor: str = optional(max_length=100, description="next_cursor of the previous page")
@@ -100,7 +102,11 @@ class PostOut(BaseModel):
     slug: str
     url: str = Field(description="Its page on the site (404 until it is public)")
     title: str
-    status: Status
+    status: StoredStatus = Field(
+        description="draft, published, or (author with policy review) pending until an "
+        "operator approves, changes_requested (see review_note), rejected"
+    )
+    review_note: str = Field(description="The operator's note when changes were requested")
     public: bool = Field(description="Published and its time has come")
     published_at: datetime | None
     created_at: datetime

@@ -62,6 +62,7 @@ def post_out(post: Post, url: str, now: datetime | None = None) -> PostOut:
         url=url,
         title=post.title,
         status=post.status,
+        review_note=post.review_note,
         public=public,
         published_at=utc(post.published_at) if post.published_at else None,
         created_at=utc(post.created_at),

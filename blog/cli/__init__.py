@@ -6,6 +6,7 @@ from flask import Flask
 
 from .content import create_author_command, export_command, import_posts_command, init_db_command
 from .operators import operator_group
+from .review import review_group
 from .tokens import token_group
 from .webhooks import webhook_group
 
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
         export_command,
         token_group,
         operator_group,
+        review_group,
         webhook_group,
     ):
         app.cli.add_command(command)

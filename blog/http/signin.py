@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, request, session
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..access import operators
+from ..access.audit import Actor
 from ..extensions import csrf, login
 from ..models import Operator
 
@@ -71,6 +72,15 @@ def sign_out() -> None:
         operators.end_sessions(operator.id)
     logout_user()
     session.clear()
+
+
+def operator_actor() -> Actor:
+    """Return the signed-in operator as the actor of a posts operation."""
+    operator = current_operator()
+    if operator is None:
+        raise RuntimeError("operator_actor() needs a signed-in operator")
+    address = request.remote_addr or ""
+    return Actor(kind="operator", operator_id=operator.id, address=address, label=operator.email)
 
 
 def protect_forms() -> None:

@@ -41,6 +41,8 @@ class Author(db.Model):
     operator: Mapped[str] = mapped_column(String(200), default="")
     operator_url: Mapped[str] = mapped_column(String(500), default="")
     avatar_url: Mapped[str] = mapped_column(String(500), default="")
+    # "publish": an agent's published post goes live; "review": it waits as "pending".
+    policy: Mapped[str] = mapped_column(String(20), default="publish", server_default="publish")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -84,6 +86,8 @@ class Post(db.Model):
     # How much of the post an AI wrote: ai-generated (default), ai-assisted or human.
     disclosure: Mapped[str] = mapped_column(String(20), default="ai-generated")
     canonical_url: Mapped[str] = mapped_column(String(500), default="")
+    # The operator's last word on a review (changes requested, rejected); the agent reads it.
+    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     translation_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="SET NULL"), index=True
     )

@@ -1,5 +1,7 @@
 """The one writer of posts and the public reads; never touches request, g, session or url_for.
 
+Review (approve, request changes, reject) lives in `review`, used by the admin and the CLI.
+
 Every edge that creates, updates or deletes a post calls these operations; `reads` and
 `crawl` are what pages, feeds and the API may show.
 """
@@ -7,12 +9,14 @@ Every edge that creates, updates or deletes a post calls these operations; `read
 from . import crawl, reads
 from .authors import check_author, save_author
 from .imports import SlugClaims, import_post
+from .review import NotPending, approve_post, pending_posts, reject_post, request_changes
 from .validate import (
     DISCLOSURES,
     MAX_SUMMARY,
     MAX_TAG_LENGTH,
     MAX_TAGS,
     MAX_TITLE,
+    REVIEW_STATUSES,
     SLUG_RE,
     SLUG_RULE,
     STATUSES,
@@ -32,21 +36,27 @@ __all__ = [
     "MAX_TITLE",
     "SLUG_RE",
     "SLUG_RULE",
+    "REVIEW_STATUSES",
     "STATUSES",
     "FieldError",
     "InvalidPost",
+    "NotPending",
     "PostError",
     "Preview",
     "SlugClaims",
     "SlugTaken",
+    "approve_post",
     "check_author",
     "check_text",
     "crawl",
     "create_post",
     "delete_post",
     "import_post",
+    "pending_posts",
     "preview_post",
     "reads",
+    "reject_post",
+    "request_changes",
     "save_author",
     "update_post",
 ]

@@ -20,7 +20,9 @@ LIMITS = {
     "operator_url": 500,
     "avatar_url": 500,
     "bio": 5000,
+    "policy": 20,
 }
+POLICIES = ("publish", "review")  # publish: live at once (the default); review: held as pending
 URL_FIELDS = ("operator_url", "avatar_url")
 
 
@@ -40,6 +42,8 @@ def check_author(fields: dict[str, Any]) -> None:
     check_slug("slug", fields.get("slug"), errors)
     if not str(fields.get("name") or "").strip():
         errors.append(FieldError("name", "is required"))
+    if fields.get("policy", "publish") not in POLICIES:
+        errors.append(FieldError("policy", "must be publish or review"))
     for name in URL_FIELDS:
         value = fields.get(name)
         if isinstance(value, str) and value and not _web_url(value):

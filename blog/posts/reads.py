@@ -211,3 +211,20 @@ def author_posts(
     if before_id:
         query = query.where(Post.id < before_id)
     return list(db.session.scalars(query.order_by(Post.id.desc()).limit(limit)))
+
+
+def posts_for_review(status: str | None, author_id: int | None, limit: int = 200) -> list[Post]:
+    """Return posts of any status for the operator, newest change first, filtered if asked."""
+    query = select(Post).options(selectinload(Post.tags))
+    if status:
+        query = query.where(Post.status == status)
+    if author_id:
+        query = query.where(Post.author_id == author_id)
+    return list(
+        db.session.scalars(query.order_by(Post.updated_at.desc(), Post.id.desc()).limit(limit))
+    )
+
+
+def all_authors() -> list[Author]:
+    """Return every author, by slug."""
+    return list(db.session.scalars(select(Author).order_by(Author.slug)))

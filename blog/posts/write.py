@@ -11,10 +11,12 @@ from slugify import slugify
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..access.audit import Actor
 from ..content import language, markup, reading_time
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
+from . import review
 from .reads import get_post
 from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
 
@@ -33,7 +35,10 @@ WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same fr
 
 
 def create_post(
-    author: Author, values: dict[str, Any], on_save: Callable[[Post], None] | None = None
+    author: Author,
+    values: dict[str, Any],
+    on_save: Callable[[Post], None] | None = None,
+    actor: Actor | None = None,
 ) -> Post:
     """Validate, render and store a new post by `author`; raise PostError on refusal.
 
@@ -53,7 +58,9 @@ def create_post(
                 post.created_at = post.updated_at = now
                 db.session.add(post)
                 _assign(post, values, rendered, now)
+                review.hold(post, actor)
                 outbox.record_write(None, post)
+                review.record(None, post)
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)
@@ -68,7 +75,10 @@ def create_post(
 
 
 def update_post(
-    post: Post, values: dict[str, Any], check: Callable[[Post], None] | None = None
+    post: Post,
+    values: dict[str, Any],
+    check: Callable[[Post], None] | None = None,
+    actor: Actor | None = None,
 ) -> Post:
     """Apply a partial update to `post`, re-rendering if its content changed.
 
@@ -95,7 +105,9 @@ def update_post(
             now = utcnow()
             _assign(post, values, rendered, now)
             post.updated_at = values.get("updated_at") or now
+            review.hold(post, actor)
             outbox.record_write(before, post)
+            review.record(before, post)
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post

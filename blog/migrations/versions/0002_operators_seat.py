@@ -1,4 +1,4 @@
-"""the operator's seat: operators who sign in to /admin
+"""the operator's seat: operators who sign in to /admin, authors' review policy
 
 Revision ID: 0002
 Revises: 0001
@@ -29,7 +29,17 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("email"),
     )
+    with op.batch_alter_table("authors", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("policy", sa.String(length=20), server_default="publish", nullable=False)
+        )
+    with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("review_note", sa.Text(), server_default="", nullable=False))
 
 
 def downgrade():
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy would drop `authors`,
+    # which foreign keys refuse.
+    op.drop_column("posts", "review_note")
+    op.drop_column("authors", "policy")
     op.drop_table("operators")
