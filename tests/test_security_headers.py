@@ -59,7 +59,8 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         "/feed.xml", "/atom.xml", "/feed.json", "/tags/news/feed.xml", "/tags/news/atom.xml",
         "/tags/news/feed.json", css, "/assets/style.old.css", "/favicon.ico",
         "/static/style.css", "/openapi.json", "/page/99", "/posts/nothing", "/no/such/page",
-        "/media/" + "0" * 64 + ".png", "/admin/login", "/admin/",
+        "/media/" + "0" * 64 + ".png", "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
+        "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit",
     ]  # fmt: skip
     calls: list[tuple[str, str, dict[str, Any]]] = [("GET", path, {}) for path in pages]
     calls += [
@@ -69,6 +70,7 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         ("GET", "/api/v1/me", bearer),
         ("GET", "/api/v1/posts", bearer),
         ("GET", "/api/v1/posts/1", bearer),
+        ("GET", "/api/v1/posts/1/revisions", bearer),
         ("GET", "/api/v1/tags", bearer),
         ("GET", "/api/v1/me", {}),  # 401 problem
         ("POST", "/api/v1/posts", {**bearer, "data": b"{", "content_type": "application/json"}),

@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 
 from ..extensions import db, write_transaction
 from ..models import Operator, utcnow
+from . import audit
+from .audit import Actor
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # argon2 hashes anything; a megabyte "password" is only a slow request
@@ -90,26 +92,38 @@ def reset_password(email: str, password: str) -> Operator | None:
     return operator
 
 
-def check_password(email: str, password: str) -> Operator | None:
-    """Verify a sign-in; re-hash the password when the hash parameters have changed."""
+def actor(operator: Operator, address: str = "") -> Actor:
+    """Return the operator as the actor of a write."""
+    return Actor(kind="operator", operator_id=operator.id, address=address, label=operator.email)
+
+
+def check_password(email: str, password: str, address: str = "") -> Operator | None:
+    """Verify a sign-in (audited); re-hash the password when the hash parameters changed."""
     operator = find(email) if len(password) <= MAX_PASSWORD else None
     stored = operator.password_hash if operator is not None else _DUMMY_HASH
     try:
         hasher.verify(stored, password[:MAX_PASSWORD])
+        accepted = operator is not None and operator.disabled_at is None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return None
-    if operator is None or operator.disabled_at is not None:
+        accepted = False
+    if operator is None or not accepted:
+        with write_transaction():
+            who = Actor(kind="operator", address=address, label=normalize_email(email)[:320])
+            audit.record(who, "operator.sign_in_failed", normalize_email(email)[:320])
         return None
     with write_transaction():
         if hasher.check_needs_rehash(operator.password_hash):
             operator.password_hash = hasher.hash(password)
         operator.last_sign_in_at = utcnow()
+        audit.record(actor(operator, address), "operator.signed_in", operator.email)
     return operator
 
 
-def end_sessions(operator_id: int) -> None:
+def end_sessions(operator: Operator, address: str = "") -> None:
     """End every session of the operator (sign-out): their session id no longer matches."""
+    operator_id = operator.id
     with write_transaction():
+        audit.record(actor(operator, address), "operator.signed_out", operator.email)
         db.session.execute(
             update(Operator)
             .where(Operator.id == operator_id)

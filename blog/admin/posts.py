@@ -8,6 +8,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from .. import posts
+from ..access import audit
 from ..http.signin import operator_actor, operator_required
 from ..models import Post
 from .blueprint import bp
@@ -36,8 +37,53 @@ def post_list() -> Any:
 @bp.get("/posts/<int:post_id>")
 @operator_required
 def post_detail(post_id: int) -> Any:
-    """One post, rendered as readers will see it, with what the operator may do."""
-    return render_template("admin/post.html", post=_post(post_id))
+    """One post, rendered as readers will see it, its history, and what the operator may do."""
+    post = _post(post_id)
+    history = [(r, audit.revision_tags(r)) for r in audit.revisions(post.id)]
+    return render_template("admin/post.html", post=post, history=history)
+
+
+@bp.post("/posts/<int:post_id>/edit")
+@operator_required
+def edit(post_id: int) -> Any:
+    """Change a post's tags and featured flag (an operator's edit: no review needed)."""
+    post = _post(post_id)
+    tags = [name.strip() for name in request.form.get("tags", "").split(",") if name.strip()]
+    values = {"tags": tags, "featured": request.form.get("featured") == "on"}
+    return _write(post, "Saved", posts.update_post, values)
+
+
+@bp.post("/posts/<int:post_id>/unpublish")
+@operator_required
+def unpublish(post_id: int) -> Any:
+    """Take a post out of public view (back to draft)."""
+    return _write(_post(post_id), "Unpublished", posts.update_post, {"status": "draft"})
+
+
+@bp.post("/posts/<int:post_id>/delete")
+@operator_required
+def delete(post_id: int) -> Any:
+    """Delete a post (kept, restorable)."""
+    return _write(_post(post_id), "Deleted", posts.delete_post)
+
+
+@bp.post("/posts/<int:post_id>/restore")
+@operator_required
+def restore(post_id: int) -> Any:
+    """Bring a deleted post back."""
+    return _write(_post(post_id), "Restored", posts.restore_post)
+
+
+@bp.post("/posts/<int:post_id>/revisions/restore")
+@operator_required
+def restore_revision(post_id: int) -> Any:
+    """Make an earlier revision the post's current text (itself a new revision)."""
+    post = _post(post_id)
+    number = request.form.get("revision", "")
+    if not number.isdigit() or int(number) > MAX_ID:
+        flash("Nothing was changed: choose a revision of this post.")
+        return _back(post)
+    return _write(post, "Restored the revision of", posts.restore_revision, int(number))
 
 
 @bp.post("/posts/<int:post_id>/approve")
@@ -53,7 +99,7 @@ def approve(post_id: int) -> Any:
         except ValueError:
             flash("The publication time must look like 2026-12-01T09:30. Nothing was changed.")
             return _back(post)
-    return _decide(post, "Approved", posts.approve_post, published_at=moment)
+    return _write(post, "Approved", posts.approve_post, published_at=moment)
 
 
 @bp.post("/posts/<int:post_id>/request-changes")
@@ -61,7 +107,7 @@ def approve(post_id: int) -> Any:
 def request_changes(post_id: int) -> Any:
     """Send a pending post back to its agent with a note."""
     post = _post(post_id)
-    return _decide(post, "Sent back", posts.request_changes, note=request.form.get("note", ""))
+    return _write(post, "Sent back", posts.request_changes, note=request.form.get("note", ""))
 
 
 @bp.post("/posts/<int:post_id>/reject")
@@ -69,15 +115,16 @@ def request_changes(post_id: int) -> Any:
 def reject(post_id: int) -> Any:
     """Reject a pending post."""
     post = _post(post_id)
-    return _decide(post, "Rejected", posts.reject_post, note=request.form.get("note", ""))
+    return _write(post, "Rejected", posts.reject_post, note=request.form.get("note", ""))
 
 
-def _decide(post: Post, done: str, decision: Any, **arguments: Any) -> Any:
+def _write(post: Post, done: str, operation: Any, *args: Any, **arguments: Any) -> Any:
+    """Run one posts operation as the operator; say what happened, or why nothing did."""
     try:
-        decision(post, actor=operator_actor(), **arguments)
+        operation(post, *args, actor=operator_actor(), **arguments)
     except posts.NotPending as exc:
         flash(f"Nothing was changed: {exc} (someone may have decided first).")
-    except posts.InvalidPost as exc:
+    except posts.PostError as exc:
         flash(f"Nothing was changed: {exc}.")
     except LookupError:
         abort(404)

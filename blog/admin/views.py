@@ -36,7 +36,8 @@ def login() -> Any:
         error = f"Too many failed sign-ins. Try again in {minutes} minute(s)."
         page = render_template("admin/login.html", form=form, error=error)
         return page, 429, {"Retry-After": str(wait)}
-    operator = operators.check_password(form.email.data or "", form.password.data or "")
+    email, password = form.email.data or "", form.password.data or ""
+    operator = operators.check_password(email, password, request.remote_addr or "")
     if operator is None:
         for key in keys:
             _hit(key)

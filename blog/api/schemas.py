@@ -126,6 +126,22 @@ class PostOut(BaseModel):
     html: str = Field(description="Sanitized HTML, as the site shows it")
 
 
+class RevisionOut(BaseModel):
+    """One kept version of a post: what it said and who wrote it, when."""
+
+    id: int
+    title: str
+    content: str = Field(description="The markdown source of that version")
+    tags: list[str]
+    status: StoredStatus
+    actor: str = Field(description="Who wrote it: an operator or a token")
+    created_at: datetime
+
+
+class RevisionList(BaseModel):
+    items: list[RevisionOut] = Field(description="Newest first; the first is the current one")
+
+
 class PostPage(BaseModel):
     items: list[PostOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .audit import audit_command
 from .content import create_author_command, export_command, import_posts_command, init_db_command
 from .operators import operator_group
 from .review import review_group
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
         token_group,
         operator_group,
         review_group,
+        audit_command,
         webhook_group,
     ):
         app.cli.add_command(command)

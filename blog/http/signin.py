@@ -69,7 +69,7 @@ def sign_out() -> None:
     """End the session here and every copy of it elsewhere (the version is bumped)."""
     operator = current_operator()
     if operator is not None:
-        operators.end_sessions(operator.id)
+        operators.end_sessions(operator, request.remote_addr or "")
     logout_user()
     session.clear()
 
@@ -79,8 +79,7 @@ def operator_actor() -> Actor:
     operator = current_operator()
     if operator is None:
         raise RuntimeError("operator_actor() needs a signed-in operator")
-    address = request.remote_addr or ""
-    return Actor(kind="operator", operator_id=operator.id, address=address, label=operator.email)
+    return operators.actor(operator, request.remote_addr or "")
 
 
 def protect_forms() -> None:

@@ -1,11 +1,12 @@
 """Typed SQLAlchemy 2.0 models, data only: every model is importable from here."""
 
-from .access import IdempotencyKey, Operator, Token
+from .access import AuditEntry, IdempotencyKey, Operator, Token
 from .columns import UTCDateTime, utcnow
-from .content import Author, Post, Tag, is_public, post_tags
+from .content import Author, Post, PostRevision, Tag, is_public, post_tags
 from .delivery import Delivery, DeliveryAttempt, Event, Webhook
 
 __all__ = [
+    "AuditEntry",
     "Author",
     "Delivery",
     "DeliveryAttempt",
@@ -13,6 +14,7 @@ __all__ = [
     "IdempotencyKey",
     "Operator",
     "Post",
+    "PostRevision",
     "Tag",
     "Token",
     "UTCDateTime",

@@ -113,3 +113,18 @@ class Post(db.Model):
     @classmethod
     def _is_public_at_expression(cls, now: Any) -> ColumnElement[bool]:
         return and_(cls.status == "published", cls.published_at <= now)
+
+
+class PostRevision(db.Model):
+    """One version of a post, kept when it was written: what it said, and who wrote it."""
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    tags: Mapped[str] = mapped_column(Text, default="[]")  # a JSON list of tag names
+    status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(400), default="")  # who, as people read it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(Text)

@@ -6,8 +6,9 @@ Every edge that creates, updates or deletes a post calls these operations; `read
 `crawl` are what pages, feeds and the API may show.
 """
 
-from . import crawl, reads
+from . import crawl, history, reads
 from .authors import check_author, save_author
+from .history import NotDeleted, WrongRevision, delete_post, restore_post, restore_revision
 from .imports import SlugClaims, import_post
 from .review import NotPending, approve_post, pending_posts, reject_post, request_changes
 from .validate import (
@@ -26,7 +27,7 @@ from .validate import (
     SlugTaken,
     check_text,
 )
-from .write import Preview, create_post, delete_post, preview_post, update_post
+from .write import Preview, create_post, preview_post, update_post
 
 __all__ = [
     "DISCLOSURES",
@@ -40,6 +41,7 @@ __all__ = [
     "STATUSES",
     "FieldError",
     "InvalidPost",
+    "NotDeleted",
     "NotPending",
     "PostError",
     "Preview",
@@ -49,14 +51,18 @@ __all__ = [
     "check_author",
     "check_text",
     "crawl",
+    "history",
     "create_post",
     "delete_post",
     "import_post",
     "pending_posts",
     "preview_post",
     "reads",
+    "restore_post",
+    "restore_revision",
     "reject_post",
     "request_changes",
     "save_author",
     "update_post",
+    "WrongRevision",
 ]

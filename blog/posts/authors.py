@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..access import audit
+from ..access.audit import Actor
 from ..extensions import db, write_transaction
 from ..models import Author, utcnow
 from .validate import FieldError, check_line, check_slug, check_text, refuse
@@ -57,7 +59,7 @@ def _web_url(value: str) -> bool:
     return value.startswith("/") and not value.startswith("//")
 
 
-def save_author(fields: dict[str, Any]) -> tuple[Author, bool]:
+def save_author(fields: dict[str, Any], actor: Actor | None = None) -> tuple[Author, bool]:
     """Check, then create or update the author with fields["slug"]; say whether it changed."""
     check_author(fields)
     with write_transaction():
@@ -72,4 +74,5 @@ def save_author(fields: dict[str, Any]) -> tuple[Author, bool]:
                 changed = True
         if changed:
             author.updated_at = utcnow()
+            audit.record(actor, "author.changed", f"author {author.slug}")
     return author, changed

@@ -204,8 +204,8 @@ def author_posts(
     query = select(Post).where(Post.author_id == author_id).options(selectinload(Post.tags))
     if slug:
         query = query.where(Post.slug == slug)
-    if status:
-        query = query.where(Post.status == status)
+    # A deleted post is listed only when asked for by its status.
+    query = query.where(Post.status == status) if status else query.where(Post.status != "deleted")
     if tag:
         query = query.where(Post.tags.any(Tag.slug == tag))
     if before_id:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..access import audit
 from ..access.audit import Actor
 from ..delivery import outbox
 from ..extensions import db, write_transaction
@@ -67,22 +68,24 @@ def approve_post(
         locked.updated_at = now
         outbox.record_write(before, locked)
         outbox.record_review("post.approved", locked)
+        audit.keep_revision(locked, actor)
+        audit.record(actor, "post.approved", audit.post_target(locked))
     return locked
 
 
 def request_changes(post: Post, note: str, actor: Actor | None = None) -> Post:
     """Send a pending post back to its agent with a note saying what to change."""
     _check_note(note, required=True)
-    return _decide(post, "changes_requested", note)
+    return _decide(post, "changes_requested", note, actor)
 
 
 def reject_post(post: Post, note: str = "", actor: Actor | None = None) -> Post:
     """Refuse a pending post for good (the agent sees it rejected, with the note)."""
     _check_note(note, required=False)
-    return _decide(post, "rejected", note)
+    return _decide(post, "rejected", note, actor)
 
 
-def _decide(post: Post, status: str, note: str) -> Post:
+def _decide(post: Post, status: str, note: str, actor: Actor | None) -> Post:
     with write_transaction():
         locked = _pending(post.id)
         locked.status = status
@@ -90,6 +93,9 @@ def _decide(post: Post, status: str, note: str) -> Post:
         locked.updated_at = utcnow()
         if status == "rejected":
             outbox.record_review("post.rejected", locked)
+        audit.keep_revision(locked, actor)
+        action = "post.rejected" if status == "rejected" else "post.changes_requested"
+        audit.record(actor, action, audit.post_target(locked), note.strip())
     return locked
 
 
@@ -112,7 +118,7 @@ def _check_note(note: str, required: bool) -> None:
         raise InvalidPost(errors)
 
 
-def set_policy(author: Author, policy: str) -> Author:
+def set_policy(author: Author, policy: str, actor: Actor | None = None) -> Author:
     """Set the author's publishing policy: publish or review."""
     if policy not in POLICIES:
         raise InvalidPost([FieldError("policy", "must be publish or review")])
@@ -122,4 +128,5 @@ def set_policy(author: Author, policy: str) -> Author:
             raise LookupError(author.id)
         found.policy = policy
         found.updated_at = utcnow()
+        audit.record(actor, "author.changed", f"author {found.slug}", f"policy {policy}")
     return found

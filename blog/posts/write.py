@@ -1,4 +1,6 @@
-"""The only writer of posts: create, update, delete, preview and import, one transaction each."""
+"""The only writer of posts: create, update, preview and import, one transaction each.
+
+Delete, restore and revisions are in `history`."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from slugify import slugify
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..access import audit
 from ..access.audit import Actor
 from ..content import language, markup, reading_time
 from ..delivery import outbox
@@ -61,6 +64,8 @@ def create_post(
                 review.hold(post, actor)
                 outbox.record_write(None, post)
                 review.record(None, post)
+                audit.keep_revision(post, actor)
+                audit.record(actor, "post.created", audit.post_target(post))
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)
@@ -108,33 +113,11 @@ def update_post(
             review.hold(post, actor)
             outbox.record_write(before, post)
             review.record(before, post)
+            audit.keep_revision(post, actor)
+            audit.record(actor, "post.updated", audit.post_target(post))
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post
-
-
-def delete_post(post: Post) -> None:
-    """Delete a post and its tag links; its translations stay one group."""
-    post_id = post.id
-    with write_transaction():
-        doomed = db.session.get(Post, post_id)
-        if doomed is not None:
-            outbox.record_delete(doomed)
-            _keep_group_without(doomed)
-            db.session.delete(doomed)
-
-
-def _keep_group_without(original: Post) -> None:
-    """Make the oldest translation of `original` the group's original, the others its own."""
-    heir = db.session.scalar(
-        select(Post.id).where(Post.translation_of_id == original.id).order_by(Post.id).limit(1)
-    )
-    if heir is None:
-        return
-    db.session.execute(
-        update(Post).where(Post.translation_of_id == original.id).values(translation_of_id=heir)
-    )
-    db.session.execute(update(Post).where(Post.id == heir).values(translation_of_id=None))
 
 
 def _canonicalize(values: dict[str, Any]) -> None:
