@@ -232,6 +232,8 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/atom.xml", "/sitemap-1.xml", "/robots.txt", "/llms-full.txt", "/openapi.json", css,
         "/favicon.ico", "/static/favicon.svg", "/media/" + "0" * 64 + ".png",
         "/api/v1/posts", "/api/v1/posts/1", "/api/v1/me", "/api/v1/tags",
+        "/api/v1/posts/1/revisions", "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
+        "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit",
     ]  # fmt: skip
     adapter, covered, compressed = app.url_map.bind("blog.example"), set(), set()
     for path in paths:
