@@ -300,6 +300,7 @@ def test_an_unknown_query_parameter_is_refused_on_every_api_route(app, api) -> N
     image = {"data": base64.b64encode(PNG).decode()}
     calls = [
         ("GET", "/me", {}), ("GET", "/tags", {}), ("GET", "/posts", {}), ("GET", one, {}),
+        ("GET", f"{one}/revisions", {}),
         ("POST", "/posts", {"json": GOOD}), ("POST", "/preview", {"json": GOOD}),
         ("PATCH", one, {"json": {"title": "Changed"}}), ("DELETE", one, {}),
         ("POST", "/media", {"json": image}),
