@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, config, delivery, feeds, http, micropub, site
+from . import admin, api, cli, config, delivery, feeds, http, micropub, site
 from .access import redact, tokens
 from .extensions import compress, init_db, init_limiter
 
@@ -41,11 +41,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     http.i18n.init_app(app)
     http.conditional.init_app(app)
     http.usage.init_app(app)
+    http.signin.init_app(app)
 
     app.register_blueprint(site.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(micropub.bp)
+    app.register_blueprint(admin.bp)
 
     delivery.init_app(app, http.urls.absolute_url)
     http.hitpath.init_app(app)

@@ -166,6 +166,15 @@ SETTINGS: tuple[Setting, ...] = (
         " a post's ai_usage overrides it (docs/agents.md)",
     ),
     Setting(
+        "ADMIN_IDLE_MINUTES", 30, "Minutes without a request after which an operator's session ends"
+    ),
+    Setting("ADMIN_SESSION_HOURS", 12, "Hours after sign-in at which an operator's session ends"),
+    Setting(
+        "SIGN_IN_LIMIT",
+        "5 per 15 minutes",
+        "Failed operator sign-ins per account and per client address before 429",
+    ),
+    Setting(
         "HSTS_MAX_AGE",
         0,
         "Seconds browsers must use HTTPS only (Strict-Transport-Security); 0 sends no header."
@@ -282,6 +291,13 @@ def finalize(settings: dict[str, Any], instance_path: str) -> None:
     settings["COMPRESS_STREAMS"] = False
     storage = settings["RATE_LIMIT_STORAGE"] or settings["REDIS_URL"] or "memory://"
     settings["RATE_LIMIT_STORAGE"] = settings["RATELIMIT_STORAGE_URI"] = storage
+    # The operator's session cookie (/admin); the public site sets no cookie at all.
+    settings["SESSION_COOKIE_HTTPONLY"] = True
+    settings["SESSION_COOKIE_SAMESITE"] = "Lax"
+    settings["SESSION_COOKIE_SECURE"] = settings["BASE_URL"].startswith("https://")
+    settings["PERMANENT_SESSION_LIFETIME"] = int(settings["ADMIN_SESSION_HOURS"]) * 3600
+    settings["REMEMBER_COOKIE_DURATION"] = 0  # no "remember me": a session ends with its lifetime
+    settings["WTF_CSRF_CHECK_DEFAULT"] = False  # forms are checked by the blueprints that have them
     if not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = secret_key(instance_path)
     check(settings)

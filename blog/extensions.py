@@ -15,8 +15,10 @@ from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import event
@@ -43,6 +45,9 @@ migrate = Migrate(directory=str(Path(__file__).parent / "migrations"))
 babel = Babel()
 # Limits are declared on the API's routes; counters live at RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address)
+# Operators' sessions (/admin) and the CSRF tokens of their forms: see blog/http/signin.py.
+login = LoginManager()
+csrf = CSRFProtect()
 
 
 def init_limiter(app: Flask) -> None:

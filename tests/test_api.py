@@ -167,7 +167,9 @@ def test_delete_removes_the_post(app: Flask, api: Api, client) -> None:
     assert api.get(f"/posts/{post['id']}").status_code == 404
     assert api.delete(f"/posts/{post['id']}").status_code == 404
     assert client.get("/posts/short-lived").status_code == 404
-    assert count_posts(app) == 0
+    assert api.get("/posts").get_json()["items"] == []
+    assert [p["id"] for p in api.get("/posts?status=deleted").get_json()["items"]] == [post["id"]]
+    assert count_posts(app) == 1  # kept, hidden: an operator can restore it
 
 
 def test_tags_lists_public_tags_with_counts(api: Api) -> None:

@@ -236,6 +236,8 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/index.md", "/.well-known/api-catalog", "/.well-known/mcp/server-card.json",
         "/.well-known/http-message-signatures-directory", "/docs/agents.md",
         "/posts/hello.md.jws", "/authors/quill/did.json",
+        "/api/v1/posts/1/revisions", "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
+        "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit",
     ]  # fmt: skip
     adapter, covered, compressed = app.url_map.bind("blog.example"), set(), set()
     for path in paths:
@@ -302,6 +304,7 @@ def test_an_unknown_query_parameter_is_refused_on_every_api_route(app, api) -> N
     image = {"data": base64.b64encode(PNG).decode()}
     calls = [
         ("GET", "/me", {}), ("GET", "/tags", {}), ("GET", "/posts", {}), ("GET", one, {}),
+        ("GET", f"{one}/revisions", {}),
         ("POST", "/posts", {"json": GOOD}), ("POST", "/preview", {"json": GOOD}),
         ("PATCH", one, {"json": {"title": "Changed"}}), ("DELETE", one, {}),
         ("POST", "/media", {"json": image}),

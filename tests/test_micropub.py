@@ -267,10 +267,6 @@ def test_delete_needs_the_delete_scope(client: Any, make_token: Any, entry: str)
     assert client.get(path(entry)).status_code == 200
 
 
-@pytest.mark.skipif(
-    not hasattr(posts, "restore_post"),
-    reason="posts.restore_post (soft delete, the operator's-seat issue) is not merged yet",
-)
 @pytest.mark.parametrize("encoding", ["data", "json"])
 def test_undelete_brings_a_deleted_post_back(
     mp: Micropub, client: Any, entry: str, encoding: str
@@ -279,13 +275,6 @@ def test_undelete_brings_a_deleted_post_back(
     assert client.get(path(entry)).status_code == 404
     assert mp.post(**{encoding: {"action": "undelete", "url": entry}}).status_code in (200, 204)
     assert "Original" in page(client, entry)
-
-
-@pytest.mark.skipif(hasattr(posts, "restore_post"), reason="undelete is available")
-def test_without_soft_delete_undelete_is_a_clear_refusal(mp: Micropub, entry: str) -> None:
-    answer = mp.post(data={"action": "undelete", "url": entry})
-    body = assert_micropub_error(answer, 400, "invalid_request")
-    assert "not available" in body["error_description"]
 
 
 # ---------------------------------------------------------------------------- query (6xx)

@@ -141,12 +141,18 @@ def test_the_version_changes_when_a_scheduled_post_comes_due(app: Flask, make_po
         assert reads.public_version() != before
 
 
-def test_delete_removes_the_post_and_keeps_tags(app: Flask, make_post) -> None:
+def test_delete_hides_the_post_and_restore_brings_it_back(app: Flask, make_post) -> None:
     post = make_post(tags=["keep"])
     with app.app_context():
         posts.delete_post(post)
-        assert db.session.get(Post, post.id) is None
+        hidden = db.session.get(Post, post.id)
+        assert hidden.status == "deleted" and reads.public_post(post.slug) is None
         assert reads.get_tag("keep") is not None
+        posts.delete_post(post)  # twice: nothing more happens
+        restored = posts.restore_post(post)
+        assert restored.status == "published" and reads.public_post(post.slug) is not None
+        with pytest.raises(posts.NotDeleted):
+            posts.restore_post(post)
 
 
 def test_disclosure_defaults_to_ai_generated_and_is_validated(app: Flask, make_post) -> None:

@@ -62,6 +62,8 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         "/media/" + "0" * 64 + ".png", "/index.md", "/.well-known/api-catalog",
         "/.well-known/mcp/server-card.json", "/.well-known/http-message-signatures-directory",
         "/docs/agents.md", "/posts/hello.md.jws", "/authors/quill/did.json",
+        "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
+        "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit",
     ]  # fmt: skip
     calls: list[tuple[str, str, dict[str, Any]]] = [("GET", path, {}) for path in pages]
     calls += [
@@ -71,6 +73,7 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         ("GET", "/api/v1/me", bearer),
         ("GET", "/api/v1/posts", bearer),
         ("GET", "/api/v1/posts/1", bearer),
+        ("GET", "/api/v1/posts/1/revisions", bearer),
         ("GET", "/api/v1/tags", bearer),
         ("GET", "/api/v1/me", {}),  # 401 problem
         ("POST", "/api/v1/posts", {**bearer, "data": b"{", "content_type": "application/json"}),

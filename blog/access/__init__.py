@@ -1,5 +1,5 @@
-"""Who may write: API tokens (hashed, scoped), idempotency keys, and tokens kept out of logs."""
+"""Who may write: API tokens (hashed, scoped), idempotency keys, operators, log redaction."""
 
-from . import idempotency, redact, tokens
+from . import idempotency, operators, redact, tokens
 
-__all__ = ["idempotency", "redact", "tokens"]
+__all__ = ["idempotency", "operators", "redact", "tokens"]

@@ -19,6 +19,8 @@ from sqlalchemy import select, update
 
 from ..extensions import db, write_transaction
 from ..models import Author, Token, utcnow
+from . import audit
+from .audit import Actor
 
 PREFIX = "ab_"
 SECRET_BYTES = 32
@@ -69,7 +71,11 @@ def parse_lifetime(text: str) -> timedelta | None:
 
 
 def issue(
-    author: Author, scopes: tuple[str, ...], lifetime: timedelta | None, name: str = ""
+    author: Author,
+    scopes: tuple[str, ...],
+    lifetime: timedelta | None,
+    name: str = "",
+    actor: Actor | None = None,
 ) -> tuple[str, Token]:
     """Create a token for `author`; return the raw secret (shown once) and the stored row."""
     raw = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
@@ -82,6 +88,8 @@ def issue(
             expires_at=utcnow() + lifetime if lifetime else None,
         )
         db.session.add(token)
+        db.session.flush()
+        audit.record(actor, "token.issued", f"token {token.id} ({name or 'unnamed'})", author.slug)
     return raw, token
 
 
@@ -110,12 +118,13 @@ def scopes_of(token: Token) -> frozenset[str]:
     return frozenset(token.scopes.split())
 
 
-def revoke(token_id: int) -> Token | None:
+def revoke(token_id: int, actor: Actor | None = None) -> Token | None:
     """Revoke a token from its next request on; return it, or None if there is none."""
     with write_transaction():
         token = db.session.get(Token, token_id)
         if token is not None and token.revoked_at is None:
             token.revoked_at = utcnow()
+            audit.record(actor, "token.revoked", f"token {token.id} ({token.name or 'unnamed'})")
     return token
 
 

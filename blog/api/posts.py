@@ -11,10 +11,18 @@ from typing import Any
 from flask import Response, current_app, request
 
 from .. import posts
-from ..access import idempotency
+from ..access import audit, idempotency
 from ..formats.frontmatter import post_document
 from ..http import conditional, usage
-from ..http.auth import current_author, current_token, reads, require_scope, require_token, writes
+from ..http.auth import (
+    current_author,
+    current_token,
+    reads,
+    require_scope,
+    require_token,
+    token_actor,
+    writes,
+)
 from ..http.errors import Problem
 from ..http.urls import absolute_url
 from ..models import Post, utcnow
@@ -30,8 +38,16 @@ from .schemas import (
     PostPage,
     PostPatch,
     PreviewOut,
+    RevisionList,
 )
-from .serializers import decode_cursor, encode_cursor, post_out, post_problem, preview_out
+from .serializers import (
+    decode_cursor,
+    encode_cursor,
+    post_out,
+    post_problem,
+    preview_out,
+    revision_out,
+)
 
 KEY_RE = re.compile(openapi.IDEMPOTENCY_KEY)
 POST_ID = "<int:post_id>"
@@ -109,7 +125,7 @@ def _create(values: dict[str, Any], claim: idempotency.Claim | None) -> Response
             idempotency.complete(claim, 201, answer.text, answer.headers)
 
     try:
-        posts.create_post(current_author(), values, on_save=on_save)
+        posts.create_post(current_author(), values, on_save=on_save, actor=token_actor())
     except posts.PostError as exc:
         raise post_problem(exc) from None
     except idempotency.KeyLost:
@@ -196,7 +212,7 @@ def update_post(post_id: int, body: PostPatch) -> Response:
         _check_if_match(post)
         return _post_response(post)
     try:
-        post = posts.update_post(post, values, check=_check_if_match)
+        post = posts.update_post(post, values, check=_check_if_match, actor=token_actor())
     except posts.PostError as exc:
         raise post_problem(exc) from None
     return _post_response(post)
@@ -215,18 +231,28 @@ def _check_if_match(post: Post) -> None:
         raise Problem(412, "etag_mismatch", detail)
 
 
+@bp.get(f"{PREFIX}/posts/{POST_ID}/revisions")
+@require_token("posts:read")
+@reads
+@operation("List a post's kept versions, newest first", response=RevisionList, errors=(404,))
+def list_revisions(post_id: int) -> Response:
+    post = _own_post(post_id)
+    found = RevisionList(items=[revision_out(r) for r in audit.revisions(post.id)])
+    return Response(found.model_dump_json(), 200, mimetype=JSON)
+
+
 @bp.delete(f"{PREFIX}/posts/{POST_ID}")
 @require_token("posts:delete")
 @writes
 @operation("Delete one of the author's posts", status=204, errors=(404,))
 def delete_post(post_id: int) -> Response:
-    posts.delete_post(_own_post(post_id))
+    posts.delete_post(_own_post(post_id), actor=token_actor())
     return Response(status=204)
 
 
 def _own_post(post_id: int) -> Post:
     post = posts.reads.post_by_id(post_id) if post_id <= MAX_ID else None
-    if post is None:
+    if post is None or post.status == "deleted":
         raise Problem(404, "not_found", f"there is no post {post_id}")
     if post.author_id != current_author().id:
         raise Problem(403, "not_your_post", f"post {post_id} belongs to another author")

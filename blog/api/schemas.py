@@ -31,6 +31,8 @@ def optional(**constraints: Any) -> Any:
 
 TagName = Annotated[str, Field(min_length=1, max_length=posts.MAX_TAG_LENGTH)]
 Status = Literal[posts.STATUSES]  # type: ignore[valid-type]
+# What a post may be in: what a writer sends, or what a review made it.
+StoredStatus = Literal[posts.STATUSES + posts.REVIEW_STATUSES]  # type: ignore[valid-type]
 Disclosure = Literal[posts.DISCLOSURES]  # type: ignore[valid-type]
 SLUG = posts.SLUG_RE.pattern
 # The shape of a BCP 47 tag; `posts` checks the tag against the IANA registry (422 if unknown).
@@ -91,7 +93,7 @@ class CreateQuery(Query):
 
 
 class ListQuery(Query):
-    status: Status = optional(description="Only posts with this status")
+    status: StoredStatus = optional(description="Only posts with this status")
     slug: str = optional(pattern=SLUG, description="Only the post with this slug")
     tag: str = optional(pattern=SLUG, description="Only posts with this tag slug")
     cursor: str = optional(max_length=100, description="next_cursor of the previous page")
@@ -105,7 +107,11 @@ class PostOut(BaseModel):
     slug: str
     url: str = Field(description="Its page on the site (404 until it is public)")
     title: str
-    status: Status
+    status: StoredStatus = Field(
+        description="draft, published, or (author with policy review) pending until an "
+        "operator approves, changes_requested (see review_note), rejected"
+    )
+    review_note: str = Field(description="The operator's note when changes were requested")
     public: bool = Field(description="Published and its time has come")
     published_at: datetime | None
     created_at: datetime
@@ -129,6 +135,22 @@ class PostOut(BaseModel):
         description="Detached JWS (EdDSA) over the bytes of /posts/<slug>.md; null until"
         " public, and in lists (read the post for it)",
     )
+
+
+class RevisionOut(BaseModel):
+    """One kept version of a post: what it said and who wrote it, when."""
+
+    id: int
+    title: str
+    content: str = Field(description="The markdown source of that version")
+    tags: list[str]
+    status: StoredStatus
+    actor: str = Field(description="Who wrote it: an operator or a token")
+    created_at: datetime
+
+
+class RevisionList(BaseModel):
+    items: list[RevisionOut] = Field(description="Newest first; the first is the current one")
 
 
 class PostPage(BaseModel):

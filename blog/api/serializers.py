@@ -8,10 +8,21 @@ import re
 from datetime import UTC, datetime
 
 from .. import posts
+from ..access import audit
 from ..http.bodies import invalid
 from ..http.errors import Problem
-from ..models import Post, Token, utcnow
-from .schemas import MAX_ID, AuthorOut, BlogOut, LimitOut, MeOut, PostOut, PreviewOut, TokenOut
+from ..models import Post, PostRevision, Token, utcnow
+from .schemas import (
+    MAX_ID,
+    AuthorOut,
+    BlogOut,
+    LimitOut,
+    MeOut,
+    PostOut,
+    PreviewOut,
+    RevisionOut,
+    TokenOut,
+)
 
 CURSOR_RE = re.compile(r"^p(\d{1,10})$")
 
@@ -64,6 +75,7 @@ def post_out(
         url=url,
         title=post.title,
         status=post.status,
+        review_note=post.review_note,
         public=public,
         published_at=utc(post.published_at) if post.published_at else None,
         created_at=utc(post.created_at),
@@ -120,4 +132,17 @@ def me_out(token: Token, limits: dict[str, dict[str, int]], blog: BlogOut) -> Me
             last_used_at=token.last_used_at,
         ),
         limits={name: LimitOut(**limit) for name, limit in limits.items()},
+    )
+
+
+def revision_out(revision: PostRevision) -> RevisionOut:
+    """Serialize one kept version of a post."""
+    return RevisionOut(
+        id=revision.id,
+        title=revision.title,
+        content=revision.source,
+        tags=audit.revision_tags(revision),
+        status=revision.status,
+        actor=revision.actor,
+        created_at=utc(revision.created_at),
     )

@@ -59,8 +59,16 @@ def _matches_models() -> bool:
 @click.option("--operator-url", default="", help="A URL for the operator.")
 @click.option("--bio", default="", help="A short first-person bio.")
 @click.option("--avatar-url", default="", help="URL of an avatar image.")
+@click.option(
+    "--policy",
+    type=click.Choice(["publish", "review"]),
+    default=None,
+    help="publish (default): posts go live at once; review: they wait for an operator.",
+)
 def create_author_command(**fields: str) -> None:
     """Create an author (an agent), or update the one with that slug."""
+    if fields.get("policy") is None:
+        fields.pop("policy", None)  # left out: a new author publishes, an old one keeps its own
     try:
         author, changed = posts.save_author(fields)
     except posts.InvalidPost as exc:

@@ -14,7 +14,7 @@ webhook_group = AppGroup("webhook", help="Webhooks: URLs that get a signed POST 
 @click.argument("url")
 @click.option(
     "--events",
-    default=",".join(outbox.EVENTS),
+    default=",".join(outbox.PUBLIC_EVENTS),
     show_default=True,
     help="Comma-separated events to send.",
 )

@@ -20,7 +20,10 @@ from ..extensions import db
 from ..models import Delivery, DeliveryAttempt, Event, Post, Webhook, is_public, utcnow
 from . import siteversion
 
-EVENTS = ("post.published", "post.updated", "post.deleted")
+PUBLIC_EVENTS = ("post.published", "post.updated", "post.deleted")
+# About posts no reader may see yet: a webhook gets them only when it asks by name.
+REVIEW_EVENTS = ("post.pending", "post.approved", "post.rejected")
+EVENTS = PUBLIC_EVENTS + REVIEW_EVENTS
 # session.info key: set when this transaction recorded an event, so a commit wakes the sender.
 RECORDED = "outbox_recorded"
 CLAIM_BATCH = 20
@@ -81,6 +84,11 @@ def record_delete(post: Post) -> None:
     _cancel_pending(post.id)
     if state_of(post).public(now):
         _add("post.deleted", post, now)
+
+
+def record_review(name: str, post: Post) -> None:
+    """Record a review event (post.pending, post.approved, post.rejected), due now."""
+    _add(name, post, utcnow())
 
 
 def snapshot(post: Post) -> dict[str, Any]:

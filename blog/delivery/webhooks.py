@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -19,7 +20,9 @@ from .links import absolute_url
 MAX_SECRET = 200
 
 
-def add_webhook(url: str, events: list[str], secret: str = "") -> Webhook:
+def add_webhook(
+    url: str, events: list[str], secret: str = "", on_save: Callable[[Webhook], None] | None = None
+) -> Webhook:
     """Check and store a webhook; raise ValueError with the reason (a private address…)."""
     unknown = [name for name in events if name not in outbox.EVENTS]
     if unknown or not events:
@@ -34,6 +37,9 @@ def add_webhook(url: str, events: list[str], secret: str = "") -> Webhook:
     with write_transaction():
         hook = Webhook(url=url, events=names, secret=secret or secrets.token_hex(32))
         db.session.add(hook)
+        if on_save is not None:  # e.g. an audit entry, committed with the webhook
+            db.session.flush()
+            on_save(hook)
     return hook
 
 
@@ -42,13 +48,15 @@ def list_webhooks() -> list[Webhook]:
     return list(db.session.scalars(select(Webhook).order_by(Webhook.id)).all())
 
 
-def remove_webhook(webhook_id: int) -> bool:
+def remove_webhook(webhook_id: int, on_save: Callable[[Webhook], None] | None = None) -> bool:
     """Delete a webhook and its deliveries; say whether it existed."""
     with write_transaction():
         hook = db.session.get(Webhook, webhook_id)
         if hook is None:
             return False
         db.session.execute(delete(Delivery).where(Delivery.webhook_id == webhook_id))
+        if on_save is not None:
+            on_save(hook)
         db.session.delete(hook)
     return True
 

@@ -45,6 +45,7 @@ AUTHOR_KEYS = {
     "operator": str,
     "operator_url": str,
     "avatar_url": str,
+    "policy": str,
 }
 FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 H1 = re.compile(r"\A\s*#[ \t]+(.+?)[ \t#]*\r?\n")

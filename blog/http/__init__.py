@@ -1,5 +1,6 @@
 """What every surface shares: auth, errors, conditional GET, URLs, security headers, i18n,
-templating. Edges import from here; nothing here knows an edge but by endpoint name."""
+templating, the operator's session (signin). Edges import from here; nothing here knows an
+edge but by endpoint name."""
 
 from . import (
     auth,
@@ -10,6 +11,7 @@ from . import (
     i18n,
     proxy,
     security,
+    signin,
     templating,
     urls,
     usage,
@@ -29,6 +31,7 @@ __all__ = [
     "problem",
     "proxy",
     "security",
+    "signin",
     "templating",
     "urls",
     "usage",

@@ -13,6 +13,7 @@ from limits import RateLimitItem, parse
 from limits.errors import StorageError
 
 from ..access import tokens
+from ..access.audit import Actor
 from ..extensions import limiter
 from ..models import Author, Token
 from .errors import Problem
@@ -38,6 +39,16 @@ def current_token() -> Token:
 def current_author() -> Author:
     """Return the author the current request acts as."""
     return g.token.author
+
+
+def token_actor() -> Actor:
+    """Return the request's token as the actor of a posts operation (for the audit log)."""
+    token = g.token
+    label = f"{token.name or 'unnamed'} of {token.author.slug}"
+    address = request.remote_addr or ""
+    return Actor(
+        kind="token", token_id=token.id, author_id=token.author_id, address=address, label=label
+    )
 
 
 def has_scope(scope: str) -> bool:

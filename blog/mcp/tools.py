@@ -32,7 +32,10 @@ class PostReport(BaseModel):
     slug: str
     url: str = Field(description="Its page on the site (404 until it is public)")
     title: str
-    status: Literal["draft", "published"]
+    status: Literal["draft", "published", "pending", "changes_requested", "rejected"] = Field(
+        description="pending: waits for an operator's review; changes_requested: see review_note"
+    )
+    review_note: str = Field(default="", description="What the operator asks you to change")
     public: bool = Field(description="Published and its time has come")
     published_at: str | None
     updated_at: str

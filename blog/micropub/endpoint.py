@@ -35,8 +35,6 @@ def endpoint() -> Response:
 def _write(call: parse.Call) -> Response:
     if call.action == "create":
         return _create(call)
-    if call.action == "undelete" and not hasattr(posts, "restore_post"):
-        raise parse.bad("undelete is not available yet: deleted posts are not kept", "no_undelete")
     auth.require("update" if call.action == "update" else "delete")
     post = _own_post(call.url)
     if call.action == "update":
@@ -71,9 +69,8 @@ def _created(post: Post) -> Response:
 
 
 def _awaiting_review(post: Post) -> bool:
-    """Tell whether the post waits for an operator's review (the operator's-seat policy)."""
-    pending = getattr(posts, "is_pending", None)
-    return bool(pending and pending(post))
+    """Tell whether the post waits for an operator's review (its author's policy)."""
+    return post.status == "pending"
 
 
 def _update(post: Post, changes: dict[str, Any]) -> Response:
@@ -121,8 +118,11 @@ def _stored(post: Post, field: str) -> Any:
 
 
 def _undelete(post: Post) -> Response:
-    """Bring back a deleted post, once posts keeps them (the operator's-seat issue)."""
-    posts.restore_post(post)  # type: ignore[attr-defined]
+    """Bring back a deleted post (posts keeps it, hidden)."""
+    try:
+        posts.restore_post(post)
+    except posts.NotDeleted:
+        raise parse.bad("the post is not deleted", "not_deleted") from None
     return Response(status=204)
 
 

@@ -1,18 +1,21 @@
 """Typed SQLAlchemy 2.0 models, data only: every model is importable from here."""
 
-from .access import AuthorKey, IdempotencyKey, Token
+from .access import AuditEntry, AuthorKey, IdempotencyKey, Operator, Token
 from .columns import UTCDateTime, utcnow
-from .content import Author, Post, Tag, is_public, post_tags
+from .content import Author, Post, PostRevision, Tag, is_public, post_tags
 from .delivery import Delivery, DeliveryAttempt, Event, Webhook
 
 __all__ = [
+    "AuditEntry",
     "Author",
     "AuthorKey",
     "Delivery",
     "DeliveryAttempt",
     "Event",
     "IdempotencyKey",
+    "Operator",
     "Post",
+    "PostRevision",
     "Tag",
     "Token",
     "UTCDateTime",

@@ -1,4 +1,4 @@
-"""Tokens and idempotency keys: who may write, and what a retried write already did."""
+"""Tokens, idempotency keys and operators: who may write, and what a retried write did."""
 
 from __future__ import annotations
 
@@ -63,3 +63,36 @@ class AuthorKey(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuthorKey {self.thumbprint}>"
+
+
+class Operator(db.Model):
+    """A person who signs in to /admin: an argon2id hash, never the password."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # Part of every session's id: bumping it (sign-out, new password, disable) ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(db.Model):
+    """One write, appended in the write's own transaction and never changed: who, what, where."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(20))  # operator, token, cli
+    operator_id: Mapped[int | None] = mapped_column(Integer)
+    token_id: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(400), default="")  # who, as people read it
+    action: Mapped[str] = mapped_column(String(50), index=True)  # e.g. post.approved
+    target: Mapped[str] = mapped_column(String(400), default="")  # e.g. post 12 (hello-world)
+    address: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")

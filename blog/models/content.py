@@ -52,6 +52,8 @@ class Author(db.Model):
     operator: Mapped[str] = mapped_column(String(200), default="")
     operator_url: Mapped[str] = mapped_column(String(500), default="")
     avatar_url: Mapped[str] = mapped_column(String(500), default="")
+    # "publish": an agent's published post goes live; "review": it waits as "pending".
+    policy: Mapped[str] = mapped_column(String(20), default="publish", server_default="publish")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -100,6 +102,8 @@ class Post(db.Model):
     # The author's key that signs this version (access.keys); None: the author's current key.
     # (No ON DELETE: keys are never deleted while their author has posts.)
     signing_key_id: Mapped[int | None] = mapped_column(ForeignKey("author_keys.id"))
+    # The operator's last word on a review (changes requested, rejected); the agent reads it.
+    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     translation_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", ondelete="SET NULL"), index=True
     )
@@ -127,3 +131,18 @@ class Post(db.Model):
     @classmethod
     def _is_public_at_expression(cls, now: Any) -> ColumnElement[bool]:
         return and_(cls.status == "published", cls.published_at <= now)
+
+
+class PostRevision(db.Model):
+    """One version of a post, kept when it was written: what it said, and who wrote it."""
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    tags: Mapped[str] = mapped_column(Text, default="[]")  # a JSON list of tag names
+    status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(400), default="")  # who, as people read it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(Text)

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..access import audit
+from ..access.audit import Actor
 from ..extensions import db, write_transaction
 from ..models import Author, utcnow
 from .validate import FieldError, check_line, check_slug, check_text, refuse
@@ -20,7 +22,9 @@ LIMITS = {
     "operator_url": 500,
     "avatar_url": 500,
     "bio": 5000,
+    "policy": 20,
 }
+POLICIES = ("publish", "review")  # publish: live at once (the default); review: held as pending
 URL_FIELDS = ("operator_url", "avatar_url")
 
 
@@ -40,6 +44,8 @@ def check_author(fields: dict[str, Any]) -> None:
     check_slug("slug", fields.get("slug"), errors)
     if not str(fields.get("name") or "").strip():
         errors.append(FieldError("name", "is required"))
+    if fields.get("policy", "publish") not in POLICIES:
+        errors.append(FieldError("policy", "must be publish or review"))
     for name in URL_FIELDS:
         value = fields.get(name)
         if isinstance(value, str) and value and not _web_url(value):
@@ -53,7 +59,7 @@ def _web_url(value: str) -> bool:
     return value.startswith("/") and not value.startswith("//")
 
 
-def save_author(fields: dict[str, Any]) -> tuple[Author, bool]:
+def save_author(fields: dict[str, Any], actor: Actor | None = None) -> tuple[Author, bool]:
     """Check, then create or update the author with fields["slug"]; say whether it changed."""
     check_author(fields)
     with write_transaction():
@@ -68,4 +74,5 @@ def save_author(fields: dict[str, Any]) -> tuple[Author, bool]:
                 changed = True
         if changed:
             author.updated_at = utcnow()
+            audit.record(actor, "author.changed", f"author {author.slug}")
     return author, changed

@@ -204,8 +204,8 @@ def author_posts(
     query = select(Post).where(Post.author_id == author_id).options(selectinload(Post.tags))
     if slug:
         query = query.where(Post.slug == slug)
-    if status:
-        query = query.where(Post.status == status)
+    # A deleted post is listed only when asked for by its status.
+    query = query.where(Post.status == status) if status else query.where(Post.status != "deleted")
     if tag:
         query = query.where(Post.tags.any(Tag.slug == tag))
     if before_id:
@@ -219,3 +219,20 @@ def tag_names(containing: str = "", limit: int = 100) -> list[str]:
     if containing:
         query = query.where(func.lower(Tag.name).contains(containing.lower(), autoescape=True))
     return list(db.session.scalars(query))
+
+
+def posts_for_review(status: str | None, author_id: int | None, limit: int = 200) -> list[Post]:
+    """Return posts of any status for the operator, newest change first, filtered if asked."""
+    query = select(Post).options(selectinload(Post.tags))
+    if status:
+        query = query.where(Post.status == status)
+    if author_id:
+        query = query.where(Post.author_id == author_id)
+    return list(
+        db.session.scalars(query.order_by(Post.updated_at.desc(), Post.id.desc()).limit(limit))
+    )
+
+
+def all_authors() -> list[Author]:
+    """Return every author, by slug."""
+    return list(db.session.scalars(select(Author).order_by(Author.slug)))

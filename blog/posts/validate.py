@@ -14,6 +14,8 @@ from slugify import slugify
 from ..content import disclosure, language, markup, usage
 
 STATUSES = ("draft", "published")
+# What only a review or a deletion sets (posts.review, posts.history); never public.
+REVIEW_STATUSES = ("pending", "changes_requested", "rejected", "deleted")
 DISCLOSURES = tuple(disclosure.LEVELS)  # ai-generated (the default), ai-assisted, human
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 SLUG_RULE = f"must match {SLUG_RE.pattern}"

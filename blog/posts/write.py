@@ -1,4 +1,6 @@
-"""The only writer of posts: create, update, delete, preview and import, one transaction each."""
+"""The only writer of posts: create, update, preview and import, one transaction each.
+
+Delete, restore and revisions are in `history`."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from slugify import slugify
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..access import keys
+from ..access import audit, keys
+from ..access.audit import Actor
 from ..content import language, markup, reading_time, usage
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
+from . import review
 from .reads import get_post
 from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
 
@@ -36,7 +40,10 @@ WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same fr
 
 
 def create_post(
-    author: Author, values: dict[str, Any], on_save: Callable[[Post], None] | None = None
+    author: Author,
+    values: dict[str, Any],
+    on_save: Callable[[Post], None] | None = None,
+    actor: Actor | None = None,
 ) -> Post:
     """Validate, render and store a new post by `author`; raise PostError on refusal.
 
@@ -56,7 +63,11 @@ def create_post(
                 post.created_at = post.updated_at = now
                 db.session.add(post)
                 _assign(post, values, rendered, now)
+                review.hold(post, actor)
                 outbox.record_write(None, post)
+                review.record(None, post)
+                audit.keep_revision(post, actor)
+                audit.record(actor, "post.created", audit.post_target(post))
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)
@@ -71,7 +82,10 @@ def create_post(
 
 
 def update_post(
-    post: Post, values: dict[str, Any], check: Callable[[Post], None] | None = None
+    post: Post,
+    values: dict[str, Any],
+    check: Callable[[Post], None] | None = None,
+    actor: Actor | None = None,
 ) -> Post:
     """Apply a partial update to `post`, re-rendering if its content changed.
 
@@ -98,34 +112,14 @@ def update_post(
             now = utcnow()
             _assign(post, values, rendered, now)
             post.updated_at = values.get("updated_at") or now
+            review.hold(post, actor)
             outbox.record_write(before, post)
+            review.record(before, post)
+            audit.keep_revision(post, actor)
+            audit.record(actor, "post.updated", audit.post_target(post))
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post
-
-
-def delete_post(post: Post) -> None:
-    """Delete a post and its tag links; its translations stay one group."""
-    post_id = post.id
-    with write_transaction():
-        doomed = db.session.get(Post, post_id)
-        if doomed is not None:
-            outbox.record_delete(doomed)
-            _keep_group_without(doomed)
-            db.session.delete(doomed)
-
-
-def _keep_group_without(original: Post) -> None:
-    """Make the oldest translation of `original` the group's original, the others its own."""
-    heir = db.session.scalar(
-        select(Post.id).where(Post.translation_of_id == original.id).order_by(Post.id).limit(1)
-    )
-    if heir is None:
-        return
-    db.session.execute(
-        update(Post).where(Post.translation_of_id == original.id).values(translation_of_id=heir)
-    )
-    db.session.execute(update(Post).where(Post.id == heir).values(translation_of_id=None))
 
 
 def _canonicalize(values: dict[str, Any]) -> None:

@@ -97,7 +97,14 @@ def sitemap_part(number: int) -> Any:
 @conditional.conditional()
 def robots() -> Any:
     sitemap_url = absolute_url("site.sitemap_xml")
-    lines = ["User-agent: *", "Allow: /", *usage_rules(), "", f"Sitemap: {sitemap_url}"]
+    lines = [
+        "User-agent: *",
+        "Allow: /",
+        "Disallow: /admin/",
+        *usage_rules(),
+        "",
+        f"Sitemap: {sitemap_url}",
+    ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 
