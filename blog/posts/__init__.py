@@ -4,7 +4,7 @@ Every edge that creates, updates or deletes a post calls these operations; `read
 `crawl` are what pages, feeds and the API may show.
 """
 
-from . import crawl, reads
+from . import crawl, finding, reads
 from .authors import check_author, save_author
 from .imports import SlugClaims, import_post
 from .validate import (
@@ -44,6 +44,7 @@ __all__ = [
     "crawl",
     "create_post",
     "delete_post",
+    "finding",
     "import_post",
     "preview_post",
     "reads",

@@ -15,6 +15,7 @@ from ..content import language, markup, reading_time
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
+from ..search import index as search_index
 from .reads import get_post
 from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
 
@@ -54,6 +55,7 @@ def create_post(
                 db.session.add(post)
                 _assign(post, values, rendered, now)
                 outbox.record_write(None, post)
+                search_index.record(post)
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)
@@ -96,6 +98,7 @@ def update_post(
             _assign(post, values, rendered, now)
             post.updated_at = values.get("updated_at") or now
             outbox.record_write(before, post)
+            search_index.record(post)
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post
@@ -108,6 +111,7 @@ def delete_post(post: Post) -> None:
         doomed = db.session.get(Post, post_id)
         if doomed is not None:
             outbox.record_delete(doomed)
+            search_index.forget(doomed.id)
             _keep_group_without(doomed)
             db.session.delete(doomed)
 
