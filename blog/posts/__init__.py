@@ -4,7 +4,7 @@ Every edge that creates, updates or deletes a post calls these operations; `read
 `crawl` are what pages, feeds and the API may show.
 """
 
-from . import crawl, finding, reads
+from . import archive, crawl, finding, reads
 from .authors import check_author, save_author
 from .imports import SlugClaims, import_post
 from .validate import (
@@ -25,6 +25,7 @@ from .validate import (
 from .write import Preview, create_post, delete_post, preview_post, update_post
 
 __all__ = [
+    "archive",
     "DISCLOSURES",
     "MAX_SUMMARY",
     "MAX_TAGS",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from ..extensions import db
 from ..models import Author, Event, Post, Tag, UTCDateTime, post_tags, utcnow
+from .memo import remembered
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,15 @@ NEWEST_FIRST = (Post.published_at.desc(), Post.id.desc())
 LISTING_OPTIONS = (defer(Post.source), defer(Post.html), selectinload(Post.tags))
 
 
-def _paginate(where: list[Any], order: tuple[Any, ...], number: int, per_page: int) -> Page | None:
-    total = db.session.scalar(select(func.count(Post.id)).where(*where)) or 0
+def _paginate(
+    key: tuple[Any, ...], where: list[Any], order: tuple[Any, ...], number: int, per_page: int
+) -> Page | None:
+    count = select(func.count(Post.id)).where(*where)
+    total = remembered(("count", *key), lambda: db.session.scalar(count) or 0)
     page = Page([], number, per_page, total)
     if number < 1 or number > page.pages:
         return None
-    # Ids first: that query is answered from an index; then only a page of rows is read.
+    # Ids first: that query walks an index (an offset into it); then only a page of rows.
     ids_query = select(Post.id).where(*where).order_by(*order)
     ids = list(db.session.scalars(ids_query.limit(per_page).offset((number - 1) * per_page)))
     rows = db.session.scalars(select(Post).where(Post.id.in_(ids)).options(*LISTING_OPTIONS))
@@ -67,7 +71,8 @@ def _paginate(where: list[Any], order: tuple[Any, ...], number: int, per_page: i
 
 def home_page(number: int, per_page: int) -> Page | None:
     """Return page `number` of public posts, featured first, then newest; None if past the end."""
-    return _paginate([is_public()], (Post.featured.desc(), *NEWEST_FIRST), number, per_page)
+    order = (Post.featured.desc(), *NEWEST_FIRST)
+    return _paginate(("home",), [is_public()], order, number, per_page)
 
 
 def recent_posts(limit: int, tag: Tag | None = None, with_html: bool = True) -> list[Post]:
@@ -88,12 +93,13 @@ def public_post(slug: str) -> Post | None:
 def tag_page(tag: Tag, number: int, per_page: int) -> Page | None:
     """Return page `number` of a tag's public posts, newest first."""
     where = [is_public(), Post.tags.any(Tag.id == tag.id)]
-    return _paginate(where, NEWEST_FIRST, number, per_page)
+    return _paginate(("tag", tag.id), where, NEWEST_FIRST, number, per_page)
 
 
 def author_page(author: Author, number: int, per_page: int) -> Page | None:
     """Return page `number` of an author's public posts, newest first."""
-    return _paginate([is_public(), Post.author_id == author.id], NEWEST_FIRST, number, per_page)
+    where = [is_public(), Post.author_id == author.id]
+    return _paginate(("author", author.id), where, NEWEST_FIRST, number, per_page)
 
 
 def get_tag(slug: str) -> Tag | None:
@@ -102,28 +108,21 @@ def get_tag(slug: str) -> Tag | None:
 
 
 def tags_with_counts() -> list[tuple[Tag, int]]:
-    """Return every tag that has public posts, with how many, by name."""
+    """Return every tag that has public posts, with how many, by name (counted per version)."""
+    rows = remembered(("tags",), _tag_counts)
+    return [(Tag(id=id_, slug=slug, name=name), n) for id_, slug, name, n in rows]
+
+
+def _tag_counts() -> list[tuple[int, str, str, int]]:
     count = func.count(Post.id).label("n")
     query = (
-        select(Tag, count)
+        select(Tag.id, Tag.slug, Tag.name, count)
         .join(post_tags, post_tags.c.tag_id == Tag.id)
         .join(Post, and_(Post.id == post_tags.c.post_id, is_public()))
-        .group_by(Tag.id)
+        .group_by(Tag.id, Tag.slug, Tag.name)
         .order_by(Tag.name)
     )
-    return [(tag, n) for tag, n in db.session.execute(query).all()]
-
-
-def archive() -> list[tuple[datetime, list[Post]]]:
-    """Return every public post grouped by month (first of the month, UTC), newest first."""
-    query = select(Post).where(is_public()).order_by(*NEWEST_FIRST).options(*LISTING_OPTIONS)
-    months: list[tuple[datetime, list[Post]]] = []
-    for post in db.session.scalars(query):
-        month = post.published_at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        if not months or months[-1][0] != month:
-            months.append((month, []))
-        months[-1][1].append(post)
-    return months
+    return [(id_, slug, name, n) for id_, slug, name, n in db.session.execute(query)]
 
 
 # Every public request asks this first, so it must not grow with the blog: each part is one

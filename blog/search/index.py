@@ -44,7 +44,7 @@ def record(post: Post) -> None:
     db.session.flush()
     connection = db.session.connection()
     tags = [tag.name for tag in post.tags]
-    _dialect(connection).upsert(connection, _row(post.id, post.title, tags, post.html))
+    _dialect(connection).upsert(connection, [_row(post.id, post.title, tags, post.html)])
     refresh_related(connection, post.id, post.title, tags)
 
 
@@ -109,6 +109,5 @@ def rebuild(connection: Connection, batch: int = 2000) -> int:
         )
         for post_id, name in tag_rows:
             names.setdefault(post_id, []).append(name)
-        for row in rows:
-            side.upsert(connection, _row(row.id, row.title, names.get(row.id, []), row.html))
+        side.upsert(connection, [_row(r.id, r.title, names.get(r.id, []), r.html) for r in rows])
         last, count = rows[-1].id, count + len(rows)

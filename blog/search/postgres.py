@@ -37,9 +37,9 @@ _UPSERT = text(
 )
 
 
-def upsert(connection: Connection, row: dict[str, Any]) -> None:
-    """Store one post's index row, replacing any earlier one."""
-    connection.execute(_UPSERT, row)
+def upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store posts' index rows, replacing any earlier ones."""
+    connection.execute(_UPSERT, rows)
 
 
 def delete(connection: Connection, post_id: int) -> None:

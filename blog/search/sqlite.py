@@ -16,15 +16,15 @@ fts = table(TABLE, column("rowid"), column("body"), column("related"))
 _RANK = func.bm25(literal_column(TABLE), 8.0, 6.0, 1.0, 1.0, 0.0)
 
 
-def upsert(connection: Connection, row: dict[str, Any]) -> None:
-    """Store one post's index row, replacing any earlier one."""
-    connection.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), row)
+def upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store posts' index rows, replacing any earlier ones."""
+    connection.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), rows)
     connection.execute(
         text(
             f"INSERT INTO {TABLE} (rowid, title, tags, body, pairs, related)"
             " VALUES (:id, :title, :tags, :body, :pairs, :related)"
         ),
-        row,
+        rows,
     )
 
 

@@ -122,7 +122,19 @@ def author(slug: str, number: int = 1) -> Any:
 @bp.get("/archive")
 @conditional.conditional()
 def archive() -> Any:
-    return render_template("site/archive.html", months=posts.reads.archive())
+    return render_template("site/archive.html", years=posts.archive.years())
+
+
+@bp.get("/archive/<int:year>")
+@bp.get("/archive/<int:year>/page/<int:number>")
+@conditional.conditional()
+def archive_year(year: int, number: int = 1) -> Any:
+    if moved := _page_one_elsewhere(number, year=year):
+        return moved
+    found = posts.archive.year_page(year, number)
+    if found is None:
+        abort(404)
+    return render_template("site/archive_year.html", page=found)
 
 
 @bp.get("/about/ai")
