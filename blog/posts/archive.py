@@ -13,7 +13,7 @@ from ..models import Post
 from .memo import remembered
 from .reads import NEWEST_FIRST, is_public
 
-PER_PAGE = 200  # titles per page of a year: a year of a busy blog is many pages, each small
+PER_PAGE = 100  # titles per page of a year: a year of a busy blog is many pages, each small
 
 
 @dataclass(frozen=True)
