@@ -22,7 +22,7 @@ from werkzeug.http import http_date
 
 from blog.http.templating import stylesheet_url
 
-from .conftest import BASE_URL, ROOT
+from .conftest import BASE_URL, ROOT, days_ago
 from .support.asserts import assert_problem
 
 LONG = "A paragraph that makes every answer long enough to be worth compressing. " * 12
@@ -232,6 +232,7 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/atom.xml", "/sitemap-1.xml", "/robots.txt", "/llms-full.txt", "/openapi.json", css,
         "/favicon.ico", "/static/favicon.svg", "/media/" + "0" * 64 + ".png",
         "/api/v1/posts", "/api/v1/posts/1", "/api/v1/me", "/api/v1/tags",
+        "/search", "/ask", "/search?q=hello", "/ask?query=hello", f"/archive/{days_ago(99).year}",
     ]  # fmt: skip
     adapter, covered, compressed = app.url_map.bind("blog.example"), set(), set()
     for path in paths:

@@ -59,7 +59,7 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         "/feed.xml", "/atom.xml", "/feed.json", "/tags/news/feed.xml", "/tags/news/atom.xml",
         "/tags/news/feed.json", css, "/assets/style.old.css", "/favicon.ico",
         "/static/style.css", "/openapi.json", "/page/99", "/posts/nothing", "/no/such/page",
-        "/media/" + "0" * 64 + ".png",
+        "/media/" + "0" * 64 + ".png", "/search", "/ask", "/search?q=hello", "/archive/2000",
     ]  # fmt: skip
     calls: list[tuple[str, str, dict[str, Any]]] = [("GET", path, {}) for path in pages]
     calls += [

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import defer
 
 from ..extensions import db
-from ..models import Post
+from ..models import Post, utcnow
 from .memo import remembered
 from .reads import NEWEST_FIRST, is_public
 
@@ -44,12 +44,18 @@ def _bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
 
 
-def _count(year: int) -> int:
+def _in_year(year: int) -> list[ColumnElement[bool]]:
+    """Return the WHERE of `year`'s public posts with one upper bound on published_at.
+
+    With two (the year's end and now), SQLite ranges over the index up to one of them and
+    filters by the other: from now back to the year, every later post is read.
+    """
     start, end = _bounds(year)
-    query = select(func.count(Post.id)).where(
-        is_public(), Post.published_at >= start, Post.published_at < end
-    )
-    return db.session.scalar(query) or 0
+    return [is_public(min(utcnow(), end - timedelta(microseconds=1))), Post.published_at >= start]
+
+
+def _count(year: int) -> int:
+    return db.session.scalar(select(func.count(Post.id)).where(*_in_year(year))) or 0
 
 
 def _years() -> list[Year]:
@@ -80,10 +86,9 @@ def year_page(year: int, number: int) -> YearPage | None:
     page = YearPage(year, [], number, total)
     if total == 0 or not 1 <= number <= page.pages:
         return None
-    start, end = _bounds(year)
     query = (
         select(Post)
-        .where(is_public(), Post.published_at >= start, Post.published_at < end)
+        .where(*_in_year(year))
         .order_by(*NEWEST_FIRST)
         .options(defer(Post.source), defer(Post.html))
         .limit(PER_PAGE)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from ..extensions import db
 from ..models import Author, Event, Post, Tag, UTCDateTime, post_tags, utcnow
+from ..models import is_public as is_public_post
 from .memo import remembered
 
 
@@ -166,18 +167,25 @@ class Translation:
 def translations(post: Post) -> list[Translation]:
     """Return the other public posts of `post`'s translation group, by language tag."""
     root = post.translation_of_id or post.id
-    # The group's ids come from the primary key and the translation_of index; filtering them
-    # in the same WHERE as is_public() lets the planner scan every public post instead.
+    # The group's rows come from the primary key and the translation_of index; publicity is
+    # then checked on those few rows (the same rule, in Python): with is_public() in the
+    # WHERE, SQLite without statistics walks every public post through ix_posts_public.
     group = union(
         select(Post.id).where(Post.id == root),
         select(Post.id).where(Post.translation_of_id == root),
     )
-    query = (
-        select(Post.id, Post.slug, Post.lang, Post.translation_of_id)
-        .where(Post.id.in_(group), Post.id != post.id, is_public())
-        .order_by(Post.lang, Post.id)
-    )
-    return [Translation(*row) for row in db.session.execute(query)]
+    ids = [i for i in db.session.scalars(group) if i != post.id]
+    if not ids:
+        return []
+    columns = (Post.id, Post.slug, Post.lang, Post.translation_of_id, Post.status)
+    rows = db.session.execute(select(*columns, Post.published_at).where(Post.id.in_(ids)))
+    now = utcnow()
+    found = [
+        Translation(id_, slug, lang, original)
+        for id_, slug, lang, original, status, published_at in rows
+        if is_public_post(status, published_at, now)
+    ]
+    return sorted(found, key=lambda t: (t.lang, t.id))
 
 
 def public_authors() -> list[Author]:
