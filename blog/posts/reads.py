@@ -76,12 +76,18 @@ def home_page(number: int, per_page: int) -> Page | None:
     return _paginate(("home",), [is_public()], order, number, per_page)
 
 
+def _tagged(tag: Tag) -> ColumnElement[bool]:
+    # The tag's post ids come from its index; an EXISTS per post makes PostgreSQL walk the
+    # newest public posts one by one (400 ms for a tag on 1.5% of 100,000 posts).
+    return Post.id.in_(select(post_tags.c.post_id).where(post_tags.c.tag_id == tag.id))
+
+
 def recent_posts(limit: int, tag: Tag | None = None, with_html: bool = True) -> list[Post]:
     """Return the newest public posts, optionally with one tag, with their HTML and source."""
     options = (selectinload(Post.tags),) if with_html else LISTING_OPTIONS
     query = select(Post).where(is_public()).options(*options)
     if tag is not None:
-        query = query.where(Post.tags.any(Tag.id == tag.id))
+        query = query.where(_tagged(tag))
     return list(db.session.scalars(query.order_by(*NEWEST_FIRST).limit(limit)).all())
 
 
@@ -93,7 +99,7 @@ def public_post(slug: str) -> Post | None:
 
 def tag_page(tag: Tag, number: int, per_page: int) -> Page | None:
     """Return page `number` of a tag's public posts, newest first."""
-    where = [is_public(), Post.tags.any(Tag.id == tag.id)]
+    where = [is_public(), _tagged(tag)]
     return _paginate(("tag", tag.id), where, NEWEST_FIRST, number, per_page)
 
 
