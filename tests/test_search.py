@@ -154,6 +154,10 @@ def test_a_post_page_shows_up_to_three_related_posts_chosen_at_save(
     page = soup(client.get(f"/posts/{latest.slug}").get_data(as_text=True))
     related = [a.get_text() for a in page.select("aside.related a")]
     assert len(related) == 3 and all(title.startswith("Bees ") for title in related)
+    make_post(title="The first", content="x", tags=["ai"])
+    short = make_post(title="The second", content="y", tags=["ai"])  # a short tag counts
+    page = soup(client.get(f"/posts/{short.slug}").get_data(as_text=True))
+    assert [a.get_text() for a in page.select("aside.related a")] == ["The first"]
     lonely = make_post(title="Unique zeppelin", content="Nothing shared.", tags=["air"])
     page = soup(client.get(f"/posts/{lonely.slug}").get_data(as_text=True))
     assert not page.select("aside.related")

@@ -56,7 +56,9 @@ def forget(post_id: int) -> None:
 
 def refresh_related(connection: Connection, post_id: int, title: str, tags: list[str]) -> None:
     """Store the ids of up to three public posts sharing the most tags and title words."""
-    found = t.parse(" ".join(tags) + " " + title)
+    named, titled = t.parse(" ".join(tags)), t.telling(t.parse(title))
+    words = tuple(dict.fromkeys(named.words + titled.words))
+    found = t.Terms(words[: t.MAX_TERMS], tuple(dict.fromkeys(named.runs + titled.runs))[:4])
     ids: list[int] = []
     if found:
         side = _dialect(connection)

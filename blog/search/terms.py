@@ -50,6 +50,20 @@ def parse(query: str) -> Terms:
     return Terms(tuple(words), tuple(runs))
 
 
+# Words that say nothing about what a post is about: left out when finding related posts,
+# where each would make the query rank most of the blog.
+_COMMON = frozenset(
+    "the a an and or of to in on for with by at from is are was be it this that as not "
+    "how why what my our your we you i".split()
+)
+
+
+def telling(found: Terms, most: int = 8) -> Terms:
+    """Return the longest `most` words of `found` that are not short or common, and its runs."""
+    words = [w for w in found.words if len(w) > 2 and w not in _COMMON]
+    return Terms(tuple(sorted(words, key=len, reverse=True)[:most]), found.runs[:4])
+
+
 def pair_token(first: str, second: str) -> str:
     """Return the ASCII token that stands for a pair of CJK characters in every index."""
     return f"c{ord(first):05x}{ord(second):05x}"
