@@ -92,7 +92,7 @@ class ListQuery(Query):
     cursor: str = optional(max_length=100, description="next_cursor of the previous page")
     limit: int = Field(default=20, ge=1, le=100, description="Posts per page")
     q: str = optional(
-        max_length=20_000,
+        max_length=300,  # a URL stays under servers' request-line limits (gunicorn: 4,094 bytes)
         description="Full-text search: the author's posts having every word, best first "
         "(no cursor: raise limit for more)",
     )
