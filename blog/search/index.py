@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
-from ..models import Post, Tag, post_tags, utcnow
+from ..models import Post, Tag, is_public, post_tags, utcnow
 from . import postgres, sqlite
 from . import terms as t
 
@@ -54,19 +54,41 @@ def forget(post_id: int) -> None:
     _dialect(connection).delete(connection, post_id)
 
 
+CANDIDATES = 200  # the newest posts sharing a word; ranking every match grows with the blog
+
+
 def refresh_related(connection: Connection, post_id: int, title: str, tags: list[str]) -> None:
-    """Store the ids of up to three public posts sharing the most tags and title words."""
+    """Store the ids of up to three public posts sharing the most tags and title words.
+
+    Candidates are the newest posts having any of the words (an index walk that stops at
+    CANDIDATES), scored here: a shared tag word counts three, a shared title word one.
+    """
     named, titled = t.parse(" ".join(tags)), t.telling(t.parse(title))
     words = tuple(dict.fromkeys(named.words + titled.words))
     found = t.Terms(words[: t.MAX_TERMS], tuple(dict.fromkeys(named.runs + titled.runs))[:4])
-    ids: list[int] = []
+    side = _dialect(connection)
+    scored: list[tuple[int, int]] = []
     if found:
-        side = _dialect(connection)
-        query = side.query_any(found, Post.id).where(
-            Post.id != post_id, Post.is_public_at(utcnow())
-        )
-        ids = list(connection.execute(query.limit(RELATED)).scalars())
-    _dialect(connection).set_related(connection, post_id, " ".join(map(str, ids)))
+        for other, other_title, other_tags in side.candidates(
+            connection, found, post_id, CANDIDATES
+        ):
+            shared_tags = set(named.needles) & set(t.parse(other_tags).needles)
+            shared_words = set(titled.needles) & set(t.parse(other_title).needles)
+            scored.append((3 * len(shared_tags) + len(shared_words), other))
+    best = [other for score, other in sorted(scored, reverse=True) if score > 0]
+    public = _public(connection, best[: RELATED * 4])
+    ids = [other for other in best if other in public][:RELATED]
+    side.set_related(connection, post_id, " ".join(map(str, ids)))
+
+
+def _public(connection: Connection, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    rows = connection.execute(
+        select(Post.id, Post.status, Post.published_at).where(Post.id.in_(ids))
+    )
+    now = utcnow()
+    return {i for i, status, published_at in rows if is_public(status, published_at, now)}
 
 
 def related_ids(post_id: int) -> list[int]:

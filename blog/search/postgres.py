@@ -77,13 +77,22 @@ def query(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
     return _matching(tsquery, post_id)
 
 
-def query_any(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
-    """Return the ranked select of rows having any term."""
+def candidates(
+    connection: Connection, found: t.Terms, post_id: int, limit: int
+) -> list[tuple[int, str, str]]:
+    """Return (id, title, tags) of the newest other posts having any term."""
     parts = _parts(found)
     tsquery = parts[0]
     for part in parts[1:]:
         tsquery = tsquery.op("||")(part)
-    return _matching(tsquery, post_id)
+    query = (
+        select(idx.c.post_id, column("title"), column("tags"))
+        .select_from(idx)
+        .where(idx.c.document.op("@@")(tsquery), idx.c.post_id != post_id)
+        .order_by(idx.c.post_id.desc())
+        .limit(limit)
+    )
+    return [(i, title, tags) for i, title, tags in connection.execute(query)]
 
 
 def bodies(connection: Connection, ids: list[int]) -> dict[int, str]:

@@ -67,12 +67,21 @@ def query(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
     return matching(t.fts5_query(found), post_id)
 
 
-def query_any(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
-    """Return the ranked select of rows having any term."""
+def candidates(
+    connection: Connection, found: t.Terms, post_id: int, limit: int
+) -> list[tuple[int, str, str]]:
+    """Return (id, title, tags) of the newest other posts having any term."""
     phrases = [f'"{w}"' for w in found.words] + [
         '"' + " ".join(t.run_tokens(run)) + '"' for run in found.runs
     ]
-    return matching(" OR ".join(phrases), post_id)
+    statement = text(
+        f"SELECT rowid, title, tags FROM {TABLE} WHERE {TABLE} MATCH :expression"
+        " AND rowid != :id ORDER BY rowid DESC LIMIT :limit"
+    )
+    rows = connection.execute(
+        statement, {"expression": " OR ".join(phrases), "id": post_id, "limit": limit}
+    )
+    return [(i, title, tags) for i, title, tags in rows]
 
 
 def bodies(connection: Connection, ids: list[int]) -> dict[int, str]:
