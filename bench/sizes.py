@@ -65,15 +65,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         app = build(Path(folder))
         client = app.test_client()
-        archive = BeautifulSoup(client.get("/archive").get_data(as_text=True), "html.parser")
-        css = archive.select_one("link[rel=stylesheet]")["href"]
+        years = BeautifulSoup(client.get("/archive").get_data(as_text=True), "html.parser")
+        css = years.select_one("link[rel=stylesheet]")["href"]
+        year_pages = [client.get(a["href"]).get_data(as_text=True) for a in years.select("li a")]
+        archive = BeautifulSoup("".join(year_pages), "html.parser")
         english = archive.select_one(".archive-month li[lang=en] a[href*='render']")["href"]
         chinese = archive.select_one(".archive-month li[lang^=zh] a")["href"]
         paths = {
             "home /": "/",
             "post (English)": english,
             "post (Chinese)": chinese,
-            "archive": "/archive",
+            "archive (years)": "/archive",
+            "archive (a year)": years.select_one("li a")["href"],
             "stylesheet": css,
         }
         print(f"{'bytes':<18}" + "".join(f"{e:>10}" for e in ENCODINGS) + f"{'br/plain':>10}")

@@ -31,6 +31,7 @@ PAGES = {
     "tag": ("/tags/design", 200),
     "tags": ("/tags/", 200),
     "archive": ("/archive", 200),
+    "search": ("/search?q=page", 200),
     "author": ("/authors/quill", 200),
     "404": ("/no/such/page", 404),
 }

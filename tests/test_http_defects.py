@@ -22,7 +22,7 @@ from werkzeug.http import http_date
 
 from blog.http.templating import stylesheet_url
 
-from .conftest import BASE_URL, ROOT
+from .conftest import BASE_URL, ROOT, days_ago
 from .support.asserts import assert_problem
 
 LONG = "A paragraph that makes every answer long enough to be worth compressing. " * 12
@@ -238,6 +238,7 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/posts/hello.md.jws", "/authors/quill/did.json",
         "/api/v1/posts/1/revisions", "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
         "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit",
+        "/search", "/ask", "/search?q=hello", "/ask?query=hello", f"/archive/{days_ago(99).year}",
     ]  # fmt: skip
     adapter, covered, compressed = app.url_map.bind("blog.example"), set(), set()
     for path in paths:

@@ -38,7 +38,7 @@ BLOG_MCP = Path(sys.executable).with_name("blog-mcp")
 IMAGE = ROOT / "blog" / "static" / "social-card.png"
 TOOLS = {
     "publish_post", "preview_post", "update_post", "delete_post",
-    "list_posts", "get_post", "list_tags", "upload_image",
+    "list_posts", "search_posts", "get_post", "list_tags", "upload_image",
 }  # fmt: skip
 
 
@@ -137,6 +137,9 @@ def test_an_agent_writes_and_manages_posts_over_stdio(blog: Blog) -> None:
 
         again = await call(client, "get_post", slug=post["slug"])
         assert again["id"] == post["id"] and again["markdown"] == "First *words*.\n"
+        found = await call(client, "search_posts", query="words hello")
+        assert [p["id"] for p in found["posts"]] == [post["id"]]
+        assert (await call(client, "search_posts", query='" OR *'))["posts"] == []
         tags = await call(client, "list_tags")
         assert {"slug": "mcp", "name": "mcp", "count": 1} in tags["tags"]
 

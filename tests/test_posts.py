@@ -106,7 +106,9 @@ def test_drafts_and_future_posts_are_not_public(app: Flask, make_post) -> None:
         assert [p.title for p in page.items] == ["Public"]
         assert reads.public_post("draft") is None
         assert reads.public_post("scheduled") is None
-        assert [p.title for _, month in reads.archive() for p in month] == ["Public"]
+        year = datetime.now(UTC).year
+        found = posts.archive.year_page(year, 1) or posts.archive.year_page(year - 1, 1)
+        assert [p.title for _, month in found.months for p in month] == ["Public"]
 
 
 def test_home_shows_featured_first_then_newest(app: Flask, make_post) -> None:

@@ -104,6 +104,31 @@ def test_past_the_limit_the_sitemap_becomes_an_index(small_parts: Flask) -> None
     assert client.get("/sitemap-0.xml").status_code == 404
 
 
+def test_parts_keep_translations_and_drafts_in_step(small_parts: Flask) -> None:
+    with small_parts.app_context():
+        author = posts.reads.get_author("a")
+        for n, values in enumerate(
+            [
+                {"status": "draft"},
+                {"translation_of": "p0", "lang": "de"},
+                {"canonical_url": "https://x.example/1"},
+            ]
+        ):
+            fields = {"title": f"Q{n}", "slug": f"q{n}", "content": "x", "status": "published"}
+            posts.create_post(author, {**fields, **values})
+    client = small_parts.test_client()
+    listed: dict[str, ET.Element] = {}
+    for node in fetch(client, "/sitemap.xml").findall("sm:sitemap", NS):
+        listed.update(
+            urls(fetch(client, node.findtext("sm:loc", namespaces=NS).removeprefix(BASE)))
+        )
+    assert f"{BASE}/posts/q0" not in listed and f"{BASE}/posts/q2" not in listed
+    pair = {("en", f"{BASE}/posts/p0"), ("de", f"{BASE}/posts/q1")}
+    for slug in ("p0", "q1"):  # in different parts, each names the other
+        links = listed[f"{BASE}/posts/{slug}"].findall("xhtml:link", NS)
+        assert {(x.get("hreflang"), x.get("href")) for x in links} == pair
+
+
 def test_a_single_file_sitemap_has_no_parts(client, make_post) -> None:
     make_post()
     assert client.get("/sitemap-1.xml").status_code == 404

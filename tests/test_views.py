@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
+from blog import posts
+
 from .conftest import days_ago
 
 
@@ -106,12 +108,30 @@ def test_archive_groups_by_month(client, make_post) -> None:
     make_post(title="March", published_at=datetime(2026, 3, 5, tzinfo=UTC))
     make_post(title="March again", published_at=datetime(2026, 3, 20, tzinfo=UTC))
     make_post(title="May", published_at=datetime(2026, 5, 1, tzinfo=UTC))
-    soup = page(client, "/archive")
+    make_post(title="Older", published_at=datetime(2024, 12, 31, 23, tzinfo=UTC))
+    years = page(client, "/archive").select(".archive-years li")
+    assert [li.get_text(" ", strip=True) for li in years] == ["2026 3 posts", "2024 1 post"]
+    assert years[0].a["href"] == "/archive/2026"
+    soup = page(client, "/archive/2026")
     months = [
         (s.h2.get_text(), [a.get_text() for a in s.select("a")])
         for s in soup.select(".archive-month")
     ]
     assert months == [("May 2026", ["May"]), ("March 2026", ["March again", "March"])]
+    page(client, "/archive/2025", 404)
+    page(client, "/archive/2026/page/2", 404)
+
+
+def test_a_busy_year_of_the_archive_comes_in_pages(app, client, make_post, monkeypatch) -> None:
+    monkeypatch.setattr(posts.archive, "PER_PAGE", 2)
+    for day in range(1, 6):
+        make_post(title=f"Day {day}", published_at=datetime(2026, 1, day, tzinfo=UTC))
+    first = page(client, "/archive/2026")
+    assert [a.get_text() for a in first.select(".archive-month a")] == ["Day 5", "Day 4"]
+    assert first.select_one("a[rel=next]")["href"] == "/archive/2026/page/2"
+    third = page(client, "/archive/2026/page/3")
+    assert [a.get_text() for a in third.select(".archive-month a")] == ["Day 1"]
+    assert client.get("/archive/2026/page/1").headers["Location"].endswith("/archive/2026")
 
 
 def test_unknown_pages_get_a_friendly_404(client) -> None:

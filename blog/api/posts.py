@@ -156,6 +156,10 @@ def _preview(values: dict[str, Any]) -> Response:
 @reads
 @operation("List the author's posts, newest first", response=PostPage, query=ListQuery)
 def list_posts(query: ListQuery) -> Response:
+    if query.q is not None:
+        found = posts.finding.find(query.q, query.limit, author_id=current_author().id)
+        page = PostPage(items=[_post_out(item.post) for item in found], next_cursor=None)
+        return Response(page.model_dump_json(), 200, mimetype=JSON)
     before = decode_cursor(query.cursor) if query.cursor else None
     found = posts.reads.author_posts(
         current_author().id, query.status, query.tag, before, query.limit + 1, query.slug

@@ -98,6 +98,11 @@ class ListQuery(Query):
     tag: str = optional(pattern=SLUG, description="Only posts with this tag slug")
     cursor: str = optional(max_length=100, description="next_cursor of the previous page")
     limit: int = Field(default=20, ge=1, le=100, description="Posts per page")
+    q: str = optional(
+        max_length=300,  # a URL stays under servers' request-line limits (gunicorn: 4,094 bytes)
+        description="Full-text search: the author's posts having every word, best first "
+        "(no cursor: raise limit for more)",
+    )
 
 
 class PostOut(BaseModel):

@@ -1,4 +1,4 @@
-"""blog-mcp's tools: publish, preview, update, delete, list and read posts; tags; images.
+"""blog-mcp's tools: publish, preview, update, delete, list, search and read posts; tags; images.
 
 Each tool is a method of `Tools`, a call or two to the JSON API of one blog: its signature
 is the JSON-schema'd input, its docstring the description, its return type (the models
@@ -239,6 +239,15 @@ class Tools:
         posts = [_report(p) for p in page["items"]]
         return PostList(posts=posts, next_cursor=page["next_cursor"])
 
+    async def search_posts(
+        self,
+        query: Annotated[str, Field(min_length=1, description="Words to find, any language")],
+        limit: Annotated[int, Field(ge=1, le=100, description="How many, best first")] = 10,
+    ) -> PostList:
+        """Search your posts (drafts included) by title, text and tags, best match first."""
+        page = await self.blog.json("GET", "/posts", params={"q": query, "limit": limit})
+        return PostList(posts=[_report(p) for p in page["items"]], next_cursor=None)
+
     async def get_post(
         self,
         post_id: Annotated[int | None, Field(ge=1, description="The post's id")] = None,
@@ -278,6 +287,7 @@ def add_tools(server: MCPServer, blog: Blog, allow_paths: bool) -> None:
         (tools.update_post, CHANGE),
         (tools.delete_post, CHANGE),
         (tools.list_posts, READ),
+        (tools.search_posts, READ),
         (tools.get_post, READ),
         (tools.list_tags, READ),
         (tools.upload_image, UPLOAD),

@@ -58,6 +58,14 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave the search index's tables (made by raw DDL, see blog/search/schema.py) alone."""
+    from blog.search.schema import is_index_object
+
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return not is_index_object(table)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -80,6 +88,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
 
     # copy-db migrates another database than the app's: it passes that connection in.
     given = config.attributes.get("connection")

@@ -6,7 +6,7 @@ Every edge that creates, updates or deletes a post calls these operations; `read
 `crawl` are what pages, feeds and the API may show.
 """
 
-from . import crawl, history, reads, signing
+from . import archive, crawl, finding, history, reads, signing
 from .authors import check_author, save_author
 from .history import NotDeleted, WrongRevision, delete_post, restore_post, restore_revision
 from .imports import SlugClaims, import_post
@@ -30,6 +30,7 @@ from .validate import (
 from .write import Preview, create_post, preview_post, update_post
 
 __all__ = [
+    "archive",
     "DISCLOSURES",
     "MAX_SUMMARY",
     "MAX_TAGS",
@@ -55,6 +56,7 @@ __all__ = [
     "signing",
     "create_post",
     "delete_post",
+    "finding",
     "import_post",
     "pending_posts",
     "preview_post",

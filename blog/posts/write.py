@@ -19,6 +19,7 @@ from ..content import language, markup, reading_time, usage
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
+from ..search import index as search_index
 from . import review
 from .reads import get_post
 from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
@@ -68,6 +69,7 @@ def create_post(
                 review.record(None, post)
                 audit.keep_revision(post, actor)
                 audit.record(actor, "post.created", audit.post_target(post))
+                search_index.record(post)
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)
@@ -117,6 +119,7 @@ def update_post(
             review.record(before, post)
             audit.keep_revision(post, actor)
             audit.record(actor, "post.updated", audit.post_target(post))
+            search_index.record(post)
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post

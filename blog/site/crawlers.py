@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, url_for
@@ -39,24 +40,32 @@ def llms_full_txt() -> Any:
     return Response(body, mimetype="text/plain")
 
 
-def _sitemap_entries() -> list[sitemap.Entry]:
-    rows = posts.crawl.sitemap_posts()
+def _post_entries(
+    rows: list[posts.crawl.SitemapPost], members: list[posts.crawl.SitemapPost]
+) -> list[sitemap.Entry]:
+    """Return the entries of `rows`; `members` holds their translation groups' posts."""
     post_url = slug_urls("site.post")
-    urls = {row.slug: post_url(row.slug) for row in rows}
+    urls = {row.slug: post_url(row.slug) for row in [*rows, *members]}
     # A post whose canonical URL is elsewhere (cross-posted) is not ours to list.
     own = [row for row in rows if row.canonical_url in ("", urls[row.slug])]
     groups: dict[int, list[posts.crawl.SitemapPost]] = defaultdict(list)
+    for row in members:
+        if row.canonical_url in ("", urls[row.slug]):
+            groups[row.group].append(row)
+    entries = []
     for row in own:
-        groups[row.group].append(row)
-    newest = max((row.updated_at for row in rows), default=None)
+        group = groups[row.group]
+        alternates = [(m.lang, urls[m.slug]) for m in group] if len(group) > 1 else []
+        entries.append(sitemap.Entry(urls[row.slug], row.updated_at, alternates))
+    return entries
+
+
+def _other_entries(newest: datetime | None) -> list[sitemap.Entry]:
+    """Return the listings', tags' and authors' entries: they do not grow with the posts."""
     entries = [
         sitemap.Entry(absolute_url(endpoint), newest)
         for endpoint in ("site.index", "site.archive", "site.tags")
     ]
-    for row in own:
-        members = groups[row.group]
-        alternates = [(m.lang, urls[m.slug]) for m in members] if len(members) > 1 else []
-        entries.append(sitemap.Entry(urls[row.slug], row.updated_at, alternates))
     for endpoint, found in (
         ("site.tag", posts.crawl.sitemap_tags()),
         ("site.author", posts.crawl.sitemap_authors()),
@@ -66,20 +75,47 @@ def _sitemap_entries() -> list[sitemap.Entry]:
     return entries
 
 
+def public_newest() -> datetime | None:
+    """Return the newest change readers can see: the listings' lastmod."""
+    return posts.reads.public_version()[1]
+
+
 def _xml(body: bytes) -> Response:
     return Response(body, mimetype="application/xml")
+
+
+def _layout() -> tuple[int, list[sitemap.Entry], list[tuple[int, datetime]]] | None:
+    """Return (size, other entries, post id buckets) when the sitemap is an index, else None.
+
+    Past SITEMAP_MAX_URLS the sitemap is an index of parts: first the listings, tags and
+    authors, then one part per run of `size` post ids, so that building a part costs in
+    proportion to that part (an id range), never to the whole blog.
+    """
+    size = current_app.config["SITEMAP_MAX_URLS"]
+    newest = public_newest()
+    others = _other_entries(newest)
+    if len(others) + posts.crawl.public_count() <= size:
+        return None
+    return size, others, posts.crawl.sitemap_buckets(size)
 
 
 @bp.get("/sitemap.xml")
 @conditional.conditional()
 def sitemap_xml() -> Any:
-    entries = _sitemap_entries()
-    size = current_app.config["SITEMAP_MAX_URLS"]
-    if len(entries) <= size:
-        return _xml(sitemap.urlset(entries))
+    layout = _layout()
+    if layout is None:
+        rows = posts.crawl.sitemap_posts()
+        entries = _other_entries(public_newest())
+        return _xml(sitemap.urlset(entries[:3] + _post_entries(rows, rows) + entries[3:]))
+    size, others, buckets = layout
+    first = sitemap.parts(others, size)
     parts = [
         sitemap.Entry(absolute_url("site.sitemap_part", number=n), sitemap.newest(part))
-        for n, part in enumerate(sitemap.parts(entries, size), start=1)
+        for n, part in enumerate(first, start=1)
+    ]
+    parts += [
+        sitemap.Entry(absolute_url("site.sitemap_part", number=len(first) + n + 1), moment)
+        for n, moment in buckets
     ]
     return _xml(sitemap.index(parts))
 
@@ -87,10 +123,19 @@ def sitemap_xml() -> Any:
 @bp.get("/sitemap-<int:number>.xml")
 @conditional.conditional()
 def sitemap_part(number: int) -> Any:
-    parts = sitemap.parts(_sitemap_entries(), current_app.config["SITEMAP_MAX_URLS"])
-    if not 1 <= number <= len(parts) or len(parts) == 1:
+    layout = _layout()
+    if layout is None or number < 1:
         abort(404)
-    return _xml(sitemap.urlset(parts[number - 1]))
+    size, others, _ = layout
+    first = sitemap.parts(others, size)
+    if number <= len(first):
+        return _xml(sitemap.urlset(first[number - 1]))
+    start = (number - len(first) - 1) * size + 1
+    rows = posts.crawl.sitemap_posts(range(start, start + size))
+    if not rows:
+        abort(404)
+    members = posts.crawl.sitemap_group_members({row.group for row in rows})
+    return _xml(sitemap.urlset(_post_entries(rows, members)))
 
 
 @bp.get("/robots.txt")

@@ -86,7 +86,9 @@ def post(slug: str) -> Any:
         return markdown_response(found)
     i18n.use_language(found.lang)
     alternates = posts.reads.translations(found)
-    body = render_template("site/post.html", post=found, **post_metadata(found, alternates))
+    related = posts.finding.related(found)
+    metadata = post_metadata(found, alternates)
+    body = render_template("site/post.html", post=found, related=related, **metadata)
     response = make_response(body)
     response.headers["AI-Disclosure"] = disclosure.header_value(found)
     response.content_language.add(found.lang)
@@ -147,9 +149,20 @@ def author(slug: str, number: int = 1) -> Any:
 @bp.get("/archive")
 @conditional.conditional()
 def archive() -> Any:
-    months = posts.reads.archive()
-    shown = [post for _, month_posts in months for post in month_posts]
-    return listing("site/archive.html", shown, months=months)
+    return render_template("site/archive.html", years=posts.archive.years())
+
+
+@bp.get("/archive/<int:year>")
+@bp.get("/archive/<int:year>/page/<int:number>")
+@conditional.conditional()
+def archive_year(year: int, number: int = 1) -> Any:
+    if moved := _page_one_elsewhere(number, year=year):
+        return moved
+    found = posts.archive.year_page(year, number)
+    if found is None:
+        abort(404)
+    shown = [post for _, month_posts in found.months for post in month_posts]
+    return listing("site/archive_year.html", shown, page=found)
 
 
 @bp.get("/about/ai")

@@ -1,0 +1,137 @@
+"""Keep the search index and ask it: called by `posts` inside the write transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from ..extensions import db
+from ..models import Post, Tag, is_public, post_tags, utcnow
+from . import postgres, sqlite
+from . import terms as t
+
+RELATED = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One post a search found: its id, its score (higher is better) and a snippet."""
+
+    post_id: int
+    score: float
+    snippet: Markup
+
+
+def _dialect(connection: Connection) -> ModuleType:
+    return sqlite if connection.dialect.name == "sqlite" else postgres
+
+
+def _row(post_id: int, title: str, tags: list[str], html: str) -> dict[str, Any]:
+    body = Markup(html).striptags()[: t.MAX_BODY_CHARS]
+    tag_text = " ".join(tags)
+    pairs = t.pairs(f"{title} {tag_text} {body}")
+    return {"id": post_id, "title": title, "tags": tag_text, "body": body, "pairs": pairs,
+            "related": ""}  # fmt: skip
+
+
+def record(post: Post) -> None:
+    """Index `post` (new or changed) in the current transaction, and store its related posts."""
+    db.session.flush()
+    connection = db.session.connection()
+    tags = [tag.name for tag in post.tags]
+    _dialect(connection).upsert(connection, [_row(post.id, post.title, tags, post.html)])
+    refresh_related(connection, post.id, post.title, tags)
+
+
+def forget(post_id: int) -> None:
+    """Remove a post from the index in the current transaction."""
+    connection = db.session.connection()
+    _dialect(connection).delete(connection, post_id)
+
+
+CANDIDATES = 200  # the newest posts sharing a word; ranking every match grows with the blog
+
+
+def refresh_related(connection: Connection, post_id: int, title: str, tags: list[str]) -> None:
+    """Store the ids of up to three public posts sharing the most tags and title words.
+
+    Candidates are the newest posts having any of the words (an index walk that stops at
+    CANDIDATES), scored here: a shared tag word counts three, a shared title word one.
+    """
+    named, titled = t.parse(" ".join(tags)), t.telling(t.parse(title))
+    words = tuple(dict.fromkeys(named.words + titled.words))
+    found = t.Terms(words[: t.MAX_TERMS], tuple(dict.fromkeys(named.runs + titled.runs))[:4])
+    side = _dialect(connection)
+    scored: list[tuple[int, int]] = []
+    if found:
+        for other, other_title, other_tags in side.candidates(
+            connection, found, post_id, CANDIDATES
+        ):
+            shared_tags = set(named.needles) & set(t.parse(other_tags).needles)
+            shared_words = set(titled.needles) & set(t.parse(other_title).needles)
+            scored.append((3 * len(shared_tags) + len(shared_words), other))
+    best = [other for score, other in sorted(scored, reverse=True) if score > 0]
+    public = _public(connection, best[: RELATED * 4])
+    ids = [other for other in best if other in public][:RELATED]
+    side.set_related(connection, post_id, " ".join(map(str, ids)))
+
+
+def _public(connection: Connection, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    rows = connection.execute(
+        select(Post.id, Post.status, Post.published_at).where(Post.id.in_(ids))
+    )
+    now = utcnow()
+    return {i for i, status, published_at in rows if is_public(status, published_at, now)}
+
+
+def related_ids(post_id: int) -> list[int]:
+    """Return the related post ids stored for `post_id`, best first."""
+    connection = db.session.connection()
+    return [int(i) for i in _dialect(connection).related(connection, post_id).split()]
+
+
+def search(query: str, limit: int, offset: int = 0, author_id: int | None = None) -> list[Hit]:
+    """Return ranked hits for `query`: public posts, or all of `author_id`'s posts if given."""
+    found = t.parse(query)
+    if not found:
+        return []
+    connection = db.session.connection()
+    side = _dialect(connection)
+    select_ = side.query(found, Post.id)
+    if author_id is None:
+        select_ = select_.where(Post.is_public_at(utcnow()))
+    else:
+        select_ = select_.where(Post.author_id == author_id)
+    rows = connection.execute(select_.limit(limit).offset(offset)).all()
+    texts = side.bodies(connection, [post_id for post_id, _ in rows]) if rows else {}
+    return [Hit(i, float(score), t.snippet(texts.get(i, ""), found)) for i, score in rows]
+
+
+def rebuild(connection: Connection, batch: int = 2000) -> int:
+    """Index every post from scratch (a migration, a bulk import); return how many."""
+    side = _dialect(connection)
+    last, count = 0, 0
+    while True:
+        rows = connection.execute(
+            select(Post.id, Post.title, Post.html)
+            .where(Post.id > last).order_by(Post.id).limit(batch)
+        ).all()  # fmt: skip
+        if not rows:
+            return count
+        names: dict[int, list[str]] = {}
+        tag_rows = connection.execute(
+            select(post_tags.c.post_id, Tag.name)
+            .join(Tag, Tag.id == post_tags.c.tag_id)
+            .where(post_tags.c.post_id.in_([row.id for row in rows]))
+        )
+        for post_id, name in tag_rows:
+            names.setdefault(post_id, []).append(name)
+        side.upsert(connection, [_row(r.id, r.title, names.get(r.id, []), r.html) for r in rows])
+        last, count = rows[-1].id, count + len(rows)

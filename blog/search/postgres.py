@@ -1,0 +1,113 @@
+"""The search index on PostgreSQL: a tsvector per post under a GIN index, ranked by ts_rank."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+
+from . import terms as t
+from .schema import TABLE
+
+idx = table(TABLE, column("post_id"), column("body"), column("related"), column("document"))
+_ENGLISH = literal_column("'english'::regconfig")
+_SIMPLE = literal_column("'simple'::regconfig")
+
+_UPSERT = text(
+    f"INSERT INTO {TABLE} (post_id, title, tags, body, related, document)"
+    " VALUES (:id, :title, :tags, :body, :related,"
+    " setweight(to_tsvector('english', :title), 'A')"
+    " || setweight(to_tsvector('english', :tags), 'A')"
+    " || setweight(to_tsvector('english', :body), 'B')"
+    " || setweight(to_tsvector('simple', :pairs), 'C'))"
+    " ON CONFLICT (post_id) DO UPDATE SET title = excluded.title, tags = excluded.tags,"
+    " body = excluded.body, related = excluded.related, document = excluded.document"
+)
+
+
+def upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store posts' index rows, replacing any earlier ones."""
+    connection.execute(_UPSERT, rows)
+
+
+def delete(connection: Connection, post_id: int) -> None:
+    """Remove one post's index row."""
+    connection.execute(text(f"DELETE FROM {TABLE} WHERE post_id = :id"), {"id": post_id})
+
+
+def _parts(found: t.Terms) -> list[Any]:
+    parts: list[Any] = [
+        func.plainto_tsquery(_ENGLISH, bindparam(f"w{i}", word, type_=Text))
+        for i, word in enumerate(found.words)
+    ]
+    parts += [
+        func.phraseto_tsquery(_SIMPLE, bindparam(f"r{i}", " ".join(t.run_tokens(run)), Text))
+        for i, run in enumerate(found.runs)
+    ]
+    return parts
+
+
+def _matching(tsquery: Any, post_id: ColumnElement[int]) -> Select[Any]:
+    score = func.ts_rank(idx.c.document, tsquery)
+    return (
+        select(idx.c.post_id, score.label("score"))
+        .where(idx.c.document.op("@@")(tsquery), idx.c.post_id == post_id)
+        .order_by(score.desc())
+    )
+
+
+def query(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
+    """Return the ranked select of rows having every term."""
+    parts = _parts(found)
+    tsquery = parts[0]
+    for part in parts[1:]:
+        tsquery = tsquery.op("&&")(part)
+    return _matching(tsquery, post_id)
+
+
+def candidates(
+    connection: Connection, found: t.Terms, post_id: int, limit: int
+) -> list[tuple[int, str, str]]:
+    """Return (id, title, tags) of the newest other posts having any term."""
+    parts = _parts(found)
+    tsquery = parts[0]
+    for part in parts[1:]:
+        tsquery = tsquery.op("||")(part)
+    query = (
+        select(idx.c.post_id, column("title"), column("tags"))
+        .select_from(idx)
+        .where(idx.c.document.op("@@")(tsquery), idx.c.post_id != post_id)
+        .order_by(idx.c.post_id.desc())
+        .limit(limit)
+    )
+    return [(i, title, tags) for i, title, tags in connection.execute(query)]
+
+
+def bodies(connection: Connection, ids: list[int]) -> dict[int, str]:
+    """Return the indexed plain text of these posts."""
+    rows = connection.execute(select(idx.c.post_id, idx.c.body).where(idx.c.post_id.in_(ids)))
+    return {post_id: body for post_id, body in rows}
+
+
+def related(connection: Connection, post_id: int) -> str:
+    """Return the stored related ids of one post, space-separated."""
+    query = select(idx.c.related).where(idx.c.post_id == post_id)
+    return connection.execute(query).scalar() or ""
+
+
+def set_related(connection: Connection, post_id: int, ids: str) -> None:
+    """Store the related ids of one post."""
+    statement = text(f"UPDATE {TABLE} SET related = :ids WHERE post_id = :id")
+    connection.execute(statement, {"ids": ids, "id": post_id})
