@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, cli, config, delivery, feeds, http, site
+from . import api, cli, config, delivery, feeds, http, oauth, site
 from .access import redact, tokens
 from .extensions import compress, init_db, limiter
 
@@ -43,6 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(site.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
+    oauth.server.init_app(app)
+    app.register_blueprint(oauth.bp)
 
     delivery.init_app(app, http.urls.absolute_url)
     cli.init_app(app)

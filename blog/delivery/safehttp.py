@@ -1,4 +1,4 @@
-"""POST to a URL on the public internet only; the standard library, no framework.
+"""POST to, or GET from, a URL on the public internet only; the standard library, no framework.
 
 A target's host is resolved once, every address it resolves to is checked, and the
 connection goes to the address that was checked (so a DNS answer that changes between
@@ -48,17 +48,17 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
-def is_allowed(address: str, allow_private: bool) -> bool:
+def is_allowed(address: str, allow_private: bool, allow_loopback: bool = False) -> bool:
     """Say whether we may connect to this IP address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_unspecified or ip.is_multicast:
         return False
-    return allow_private or ip.is_global
+    return allow_private or ip.is_global or (allow_loopback and ip.is_loopback)
 
 
-def resolve(host: str, port: int, allow_private: bool) -> str:
+def resolve(host: str, port: int, allow_private: bool, allow_loopback: bool = False) -> str:
     """Return an address for host, refusing it if any of its addresses is not public."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -69,7 +69,7 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     if not addresses:
         raise Refused(f"{host} has no address")
     for address in addresses:
-        if not is_allowed(address, allow_private):
+        if not is_allowed(address, allow_private, allow_loopback):
             raise Refused(
                 f"{host} resolves to {address}, a private, loopback or link-local address"
             )
@@ -100,6 +100,65 @@ def post(
         raise OSError(f"bad HTTP answer: {exc!r}") from None
     finally:
         connection.close()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def get(url: str, max_bytes: int, timeout: float, allow_loopback: bool = False) -> Fetched:
+    """GET url from a public address within `timeout` seconds in all and `max_bytes`.
+
+    Raise Refused for a URL, address or answer we will not take (too large, too slow),
+    or OSError on network failure. Private addresses are never allowed; loopback only
+    when `allow_loopback` (tests).
+    """
+    scheme, host, port, path = check_url(url)
+    address = resolve(host, port, allow_private=False, allow_loopback=allow_loopback)
+    connection_class = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+    connection = connection_class(host, port, address, timeout)
+    deadline = time.monotonic() + timeout
+    try:
+        connection.request("GET", path, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        declared = response.getheader("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise Refused(f"the answer is larger than {max_bytes} bytes")
+        body = _read_until(connection, response, max_bytes, deadline)
+        return Fetched(response.status, response.getheader("Content-Type", ""), body)
+    except TimeoutError:
+        raise Refused(f"no complete answer within {timeout} s") from None
+    except http.client.HTTPException as exc:
+        raise OSError(f"bad HTTP answer: {exc!r}") from None
+    finally:
+        connection.close()
+
+
+def _read_until(
+    connection: http.client.HTTPConnection,
+    response: http.client.HTTPResponse,
+    max_bytes: int,
+    deadline: float,
+) -> bytes:
+    """Read the body in small pieces, refusing it past max_bytes or the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Refused("the answer took too long")
+        if connection.sock is not None:
+            connection.sock.settimeout(left)
+        chunk = response.read1(READ_LIMIT)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise Refused(f"the answer is larger than {max_bytes} bytes")
+        chunks.append(chunk)
 
 
 class _PinnedHTTP(http.client.HTTPConnection):

@@ -74,13 +74,16 @@ def require_token(scope: str | None = None) -> Callable[[Callable[..., Any]], Ca
     return decorate
 
 
-def authenticate() -> None:
-    """Find the request's token and keep it in g.token, or raise 401 (or 429 for guessers)."""
+def authenticate(resource: str = "api") -> None:
+    """Find the request's token and keep it in g.token, or raise 401 (or 429 for guessers).
+
+    `resource` names the surface ("api", "micropub"): a token bound to another is refused.
+    """
     raw = bearer_token()
     if raw is None:
         raise _unauthorized("token_missing", "send Authorization: Bearer <token>", "")
     _refuse_guessers()
-    verdict = tokens.verify(raw)
+    verdict = tokens.verify(raw, resource=resource)
     if verdict.token is None:
         if limiter.enabled:
             limiter.limiter.hit(_bad_token_limit(), *limit_keys("bad-token", _address()))

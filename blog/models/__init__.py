@@ -4,6 +4,7 @@ from .access import IdempotencyKey, Token
 from .columns import UTCDateTime, utcnow
 from .content import Author, Post, Tag, is_public, post_tags
 from .delivery import Delivery, DeliveryAttempt, Event, Webhook
+from .oauth import OAuthClient, OAuthCode, OAuthGrant, OAuthRefreshToken
 
 __all__ = [
     "Author",
@@ -11,6 +12,10 @@ __all__ = [
     "DeliveryAttempt",
     "Event",
     "IdempotencyKey",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthGrant",
+    "OAuthRefreshToken",
     "Post",
     "Tag",
     "Token",

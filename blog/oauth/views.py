@@ -1,0 +1,194 @@
+"""The /oauth endpoints, the consent page and the RFC 8414 metadata."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms import ValidationError
+
+from ..access import oauth, oauth_clients
+from ..extensions import db
+from ..http import seat
+from ..models import Author
+from . import server as authz
+from .server import SCOPES, Consent
+
+bp = Blueprint("oauth", __name__)
+log = logging.getLogger("blog.oauth")
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def metadata() -> Response:
+    """Describe the authorization server (RFC 8414), IndieAuth's metadata too."""
+    base = current_app.config["BASE_URL"]
+    return jsonify(
+        issuer=base,
+        authorization_endpoint=f"{base}/oauth/authorize",
+        token_endpoint=f"{base}/oauth/token",
+        registration_endpoint=f"{base}/oauth/register",
+        revocation_endpoint=f"{base}/oauth/revoke",
+        introspection_endpoint=f"{base}/oauth/introspect",
+        response_types_supported=["code"],
+        grant_types_supported=["authorization_code", "refresh_token"],
+        code_challenge_methods_supported=["S256"],
+        token_endpoint_auth_methods_supported=authz.AUTH_METHODS,
+        revocation_endpoint_auth_methods_supported=authz.AUTH_METHODS,
+        introspection_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
+        scopes_supported=list(SCOPES),
+        authorization_response_iss_parameter_supported=True,
+        client_id_metadata_document_supported=True,
+        resource_indicators_supported=True,
+    )
+
+
+@bp.post("/oauth/register")
+def register() -> tuple[Response, int]:
+    """Register a client (RFC 7591)."""
+    metadata = request.get_json(silent=True)
+    if not isinstance(metadata, dict):
+        return _error("invalid_client_metadata", "send the client's metadata as a JSON object")
+    try:
+        client, secret = oauth_clients.register(metadata)
+    except oauth_clients.ClientError as exc:
+        code = "invalid_redirect_uri" if "redirect" in str(exc) else "invalid_client_metadata"
+        return _error(code, str(exc))
+    body: dict[str, Any] = {
+        "client_id": client.client_id,
+        "client_id_issued_at": int(client.created_at.timestamp()),
+        "client_name": client.name,
+        "redirect_uris": oauth_clients.redirect_uris(client),
+        "token_endpoint_auth_method": client.auth_method,
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    }
+    if secret:
+        body.update(client_secret=secret, client_secret_expires_at=0)
+    return jsonify(body), 201
+
+
+@bp.post("/oauth/token")
+def token() -> Response:
+    """Exchange a code or a refresh token for tokens."""
+    response = authz.server().create_token_response()
+    _audit_refusal(response, "token")
+    return response
+
+
+@bp.post("/oauth/revoke")
+def revoke() -> Response:
+    """Revoke a token and its grant (RFC 7009)."""
+    return authz.server().create_endpoint_response("revocation")
+
+
+@bp.post("/oauth/introspect")
+def introspect() -> Response:
+    """Say whether a token is active, for whom and for what (RFC 7662)."""
+    return authz.server().create_endpoint_response("introspection")
+
+
+@bp.route("/oauth/authorize", methods=["GET", "POST"])
+def authorize() -> Any:
+    """Show the consent page to the signed-in operator; carry out their decision."""
+    operator = seat.current_operator()
+    if operator is None:
+        return redirect(seat.login_url(request.full_path))
+    try:
+        grant = authz.server().get_consent_grant(end_user=None)
+        resource = _resource(grant)
+    except OAuth2Error as error:
+        return _refused(error)
+    if request.method == "GET":
+        return _consent_page(grant, resource)
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        log.warning("oauth consent refused: no valid CSRF token")
+        return _page("refused.html", 400, reason="The form expired or was not sent from this site.")
+    consent = _decision(grant, resource, operator.label)
+    if consent is None:
+        log.info("oauth consent denied by %s for %s", operator.label, grant.client.row.client_id)
+    response = authz.server().create_authorization_response(grant_user=consent, grant=grant)
+    return response
+
+
+def _resource(grant: Any) -> str:
+    """Return the resource key the request names (RFC 8707); none means the JSON API."""
+    asked = request.values.getlist("resource")
+    if not asked:
+        return "api"
+    by_url = {url: key for key, url in authz.resource_urls().items()}
+    if len(asked) > 1 or asked[0] not in by_url:
+        from authlib.oauth2.rfc6749.errors import InvalidRequestError
+
+        error = InvalidRequestError("the resource is not one this server issues tokens for")
+        error.error = "invalid_target"
+        error.redirect_uri = grant.redirect_uri
+        raise error
+    return by_url[asked[0]]
+
+
+def _decision(grant: Any, resource: str, approved_by: str) -> Consent | None:
+    """Read the operator's choice from the form: a Consent, or None for a denial."""
+    if request.form.get("decision") != "approve":
+        return None
+    author = db.session.get(Author, request.form.get("author", type=int) or 0)
+    asked = grant.request.scope.split()
+    chosen = [s for s in request.form.getlist("allow") if s in asked]
+    if author is None or not chosen:
+        return None
+    return Consent(author, " ".join(chosen), resource, approved_by)
+
+
+def _consent_page(grant: Any, resource: str) -> Response:
+    client = grant.client.row
+    redirect_uri = grant.redirect_uri
+    response = _page(
+        "consent.html",
+        200,
+        client=client,
+        redirect_host=urlsplit(redirect_uri).netloc,
+        scopes=grant.request.scope.split(),
+        resource=authz.resource_urls()[resource],
+        authors=oauth.authors(),
+        csrf_token=generate_csrf(),
+    )
+    target = urlsplit(redirect_uri)
+    # The form posts here, then the browser follows our redirect to the client: allow both.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'none'; img-src 'self' https: data:; "
+        f"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        f"form-action 'self' {target.scheme}://{target.netloc}"
+    )
+    return response
+
+
+def _refused(error: OAuth2Error) -> Any:
+    """Send the error to the client when its redirect URI is known, else tell the person."""
+    log.warning("oauth authorization refused: %s %s", error.error, error.description)
+    if error.redirect_uri:
+        status, body, headers = error()
+        location = dict(headers)["Location"]
+        iss = current_app.config["BASE_URL"]
+        return redirect(add_params_to_uri(location, [("iss", iss)]), code=302)
+    return _page("refused.html", 400, reason=error.description or error.error)
+
+
+def _page(template: str, status: int, **context: Any) -> Response:
+    body = render_template(f"oauth/{template}", **context)
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _error(code: str, description: str) -> tuple[Response, int]:
+    log.warning("oauth registration refused: %s", description)
+    return jsonify(error=code, error_description=description), 400
+
+
+def _audit_refusal(response: Response, where: str) -> None:
+    if response.status_code >= 400:
+        log.warning("oauth %s refused: %s", where, response.get_data(as_text=True)[:300])
