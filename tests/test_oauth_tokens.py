@@ -124,3 +124,54 @@ def test_introspection_needs_client_authentication(confidential: Flow, app: Flas
     form = {"token": issued["access_token"], "client_id": confidential.client_id}
     answer = confidential.client.post("/oauth/introspect", data=form)
     assert answer.status_code in (400, 401) and answer.json["error"] == "invalid_client"
+
+
+EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS = "urn:ietf:params:oauth:token-type:access_token"
+
+
+def resource_server(runner: Any) -> tuple[str, str]:
+    out = runner.invoke(args=["oauth", "resource-server", "mcp"]).output
+    values = dict(line.split("=", 1) for line in out.split())
+    return values["BLOG_MCP_CLIENT_ID"], values["BLOG_MCP_CLIENT_SECRET"]
+
+
+def exchange(client: FlaskClient, rs: tuple[str, str], token: str) -> Any:
+    form = {"grant_type": EXCHANGE, "subject_token": token, "subject_token_type": ACCESS}
+    return client.post("/oauth/token", data=form, auth=rs)
+
+
+def test_the_mcp_server_exchanges_an_mcp_token_for_an_api_token(
+    flow: Flow, runner: Any, author: Author
+) -> None:
+    rs = resource_server(runner)
+    issued = flow.tokens(resource=f"{BASE_URL}/mcp", scope="posts:read")
+    assert me(flow.client, issued["access_token"]) == 401  # not for the API itself
+    form = {"token": issued["access_token"]}
+    found = flow.client.post("/oauth/introspect", data=form, auth=rs).json
+    assert found["active"] and found["aud"] == f"{BASE_URL}/mcp" and found["sub"] == author.slug
+    answer = exchange(flow.client, rs, issued["access_token"])
+    assert answer.status_code == 200, answer.json
+    api = answer.json
+    assert api["scope"] == "posts:read" and api["expires_in"] <= issued["expires_in"]
+    assert me(flow.client, api["access_token"]) == 200
+    # Revoking the client's grant stops both tokens.
+    flow.client.post(
+        "/oauth/revoke", data={"token": issued["refresh_token"], "client_id": flow.client_id}
+    )
+    assert me(flow.client, api["access_token"]) == 401
+    assert exchange(flow.client, rs, issued["access_token"]).json["error"] == "invalid_grant"
+    found = flow.client.post("/oauth/introspect", data=form, auth=rs).json
+    assert found == {"active": False}
+
+
+def test_only_the_resource_servers_own_tokens_are_exchanged(flow: Flow, runner: Any) -> None:
+    rs = resource_server(runner)
+    api_token = flow.tokens()["access_token"]  # bound to the API, not to MCP
+    assert exchange(flow.client, rs, api_token).json["error"] == "invalid_grant"
+    found = flow.client.post("/oauth/introspect", data={"token": api_token}, auth=rs).json
+    assert found == {"active": False}  # not its resource: it learns nothing
+    mcp_token = flow.tokens(resource=f"{BASE_URL}/mcp")["access_token"]
+    form = {"grant_type": EXCHANGE, "subject_token": mcp_token, "subject_token_type": ACCESS}
+    answer = flow.client.post("/oauth/token", data={**form, "client_id": flow.client_id})
+    assert answer.status_code in (400, 401)  # an ordinary client may not exchange

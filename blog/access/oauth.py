@@ -201,3 +201,30 @@ def grant_of(token: Token) -> OAuthGrant | None:
 def authors() -> list[Author]:
     """Return the authors a client may be allowed to write as, by name."""
     return list(db.session.scalars(select(Author).order_by(Author.name)))
+
+
+def exchange(subject: Token, lifetime: timedelta) -> tuple[str, int]:
+    """Issue a JSON API token for an active OAuth token's grant (RFC 8693).
+
+    Same author, same scopes, same grant (revoking the grant ends both), no longer life
+    than the subject token; return the raw token and its lifetime in seconds.
+    """
+    grant = grant_of(subject)
+    if grant is None or grant.revoked_at is not None or not is_active(subject):
+        raise GrantError("the subject token is not active")
+    now = utcnow()
+    expires = min(now + lifetime, subject.expires_at or now + lifetime)
+    raw = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
+    with write_transaction():
+        db.session.add(
+            Token(
+                author_id=grant.author_id,
+                name=f"OAuth exchange: {grant.client.name or grant.client.client_id}"[:200],
+                scopes=subject.scopes,
+                secret_hash=hash_secret(raw),
+                expires_at=expires,
+                grant_id=grant.id,
+                resource="api",
+            )
+        )
+    return raw, max(1, int((expires - now).total_seconds()))

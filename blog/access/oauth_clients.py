@@ -60,7 +60,7 @@ def is_metadata_url(client_id: str, allow_loopback: bool) -> bool:
 def find(client_id: str, policy: FetchPolicy) -> OAuthClient | None:
     """Return the client with this id, fetching its metadata document when needed."""
     row = db.session.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
-    if row is not None and row.kind == "dcr":
+    if row is not None and row.kind != "cimd":
         return row
     if not is_metadata_url(client_id, policy.allow_loopback):
         return None
@@ -173,3 +173,23 @@ def remove(client_id: int) -> None:
         row = db.session.get(OAuthClient, client_id)
         if row is not None:
             db.session.delete(row)
+
+
+def register_resource_server(resource: str) -> tuple[OAuthClient, str]:
+    """Register the confidential client a resource server (blog-mcp) authenticates as.
+
+    It may introspect tokens bound to its resource and exchange them for API tokens.
+    """
+    secret = secrets.token_urlsafe(32)
+    with write_transaction():
+        row = OAuthClient(
+            client_id=f"rs_{resource}_" + secrets.token_urlsafe(12),
+            kind="rs",
+            name=resource,
+            auth_method="client_secret_basic",
+            secret_hash=hash_secret(secret),
+            redirect_uris="",
+        )
+        db.session.add(row)
+    log.info("oauth resource server registered: %s for %s", row.client_id, resource)
+    return row, secret

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .content import create_author_command, export_command, import_posts_command, init_db_command
+from .oauth import oauth_group
 from .tokens import token_group
 from .webhooks import webhook_group
 
@@ -18,5 +19,6 @@ def init_app(app: Flask) -> None:
         export_command,
         token_group,
         webhook_group,
+        oauth_group,
     ):
         app.cli.add_command(command)

@@ -13,7 +13,11 @@ from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidGrantError,
+    InvalidRequestError,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -207,7 +211,7 @@ class Introspection(IntrospectionEndpoint):
         return _query(token_string)
 
     def check_permission(self, token: Found, client: Client, request: Any) -> bool:
-        return token.check_client(client)
+        return token.check_client(client) or serves(client, token)
 
     def introspect_token(self, token: Found) -> dict[str, Any]:
         grant = token.grant()
@@ -222,6 +226,53 @@ class Introspection(IntrospectionEndpoint):
             "aud": resource_urls()[grant.resource],
             "iss": current_app.config["BASE_URL"],
         }
+
+
+def serves(client: Client, token: Found) -> bool:
+    """Tell whether the client is the resource server of the token's resource (blog-mcp)."""
+    grant = token.grant()
+    return client.row.kind == "rs" and grant is not None and grant.resource == client.row.name
+
+
+class TokenExchange(grants.BaseGrant, grants.TokenEndpointMixin):
+    """RFC 8693: a resource server trades a token bound to it for a JSON API token.
+
+    blog-mcp never forwards the client's token: it sends this token to us, the issuer,
+    and calls the API with what it gets back (same author, no more scopes, same grant).
+    """
+
+    GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+
+    def validate_token_request(self) -> None:
+        client = self.authenticate_token_endpoint_client()
+        form = self.request.form
+        if client.row.kind != "rs":
+            raise UnauthorizedClientError("only a registered resource server may exchange tokens")
+        if form.get("subject_token_type") != self.ACCESS_TOKEN or not form.get("subject_token"):
+            raise InvalidRequestError("send subject_token, an access token")
+        if form.get("resource", resource_urls()["api"]) != resource_urls()["api"]:
+            raise InvalidRequestError("tokens are exchanged for the JSON API only")
+        found = _query(form["subject_token"])
+        if found is None or found.kind != "access" or not serves(client, found):
+            raise InvalidGrantError("the subject token is not one of this resource server's")
+        self.request.client = client
+        self.request.subject = found.row
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        try:
+            raw, seconds = oauth.exchange(self.request.subject, lifetimes().access)
+        except oauth.GrantError as exc:
+            raise InvalidGrantError(str(exc)) from None
+        body = {
+            "access_token": raw,
+            "issued_token_type": self.ACCESS_TOKEN,
+            "token_type": "Bearer",
+            "expires_in": seconds,
+            "scope": self.request.subject.scopes,
+        }
+        return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
 def lifetimes() -> oauth.Lifetimes:
@@ -291,6 +342,7 @@ def init_app(app: Flask) -> None:
     server.init_app(app, query_client=query_client, save_token=lambda token, request: None)
     server.register_grant(CodeGrant, [S256Only(required=True)])
     server.register_grant(RefreshGrant)
+    server.register_grant(TokenExchange)
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)
     server.register_extension(Issuer())

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..http import seat
 from ..models import Author
 from . import server as authz
-from .server import SCOPES, Consent
+from .server import SCOPES, Consent, TokenExchange
 
 bp = Blueprint("oauth", __name__)
 log = logging.getLogger("blog.oauth")
@@ -35,7 +35,7 @@ def metadata() -> Response:
         revocation_endpoint=f"{base}/oauth/revoke",
         introspection_endpoint=f"{base}/oauth/introspect",
         response_types_supported=["code"],
-        grant_types_supported=["authorization_code", "refresh_token"],
+        grant_types_supported=["authorization_code", "refresh_token", TokenExchange.GRANT_TYPE],
         code_challenge_methods_supported=["S256"],
         token_endpoint_auth_methods_supported=authz.AUTH_METHODS,
         revocation_endpoint_auth_methods_supported=authz.AUTH_METHODS,
