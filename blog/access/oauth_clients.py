@@ -106,18 +106,19 @@ def check_metadata(metadata: dict[str, Any], public_only: bool) -> None:
             raise ClientError(f"redirect URI {uri!r} is not an absolute URL without fragment")
         if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "[::1]"):
             raise ClientError(f"redirect URI {uri!r}: http is only for loopback addresses")
-    method = metadata.get("token_endpoint_auth_method", "none")
+    method = metadata.get("token_endpoint_auth_method") or "none"
     allowed = ("none",) if public_only else AUTH_METHODS
     if method not in allowed:
         raise ClientError(f"token_endpoint_auth_method must be one of {', '.join(allowed)}")
     for key in ("client_name", "client_uri", "logo_uri"):
-        if not isinstance(metadata.get(key, ""), str) or len(metadata.get(key, "")) > 2000:
+        value = metadata.get(key) or ""
+        if not isinstance(value, str) or len(value) > 2000:
             raise ClientError(f"{key} must be a short string")
     for key in ("grant_types", "response_types"):
-        if not isinstance(metadata.get(key, []), list):
+        if not isinstance(metadata.get(key) or [], list):
             raise ClientError(f"{key} must be a list")
-    if "implicit" in metadata.get("grant_types", []) or "token" in metadata.get(
-        "response_types", []
+    if "implicit" in (metadata.get("grant_types") or []) or "token" in (
+        metadata.get("response_types") or []
     ):
         raise ClientError("the implicit grant is not offered")
 
@@ -125,7 +126,7 @@ def check_metadata(metadata: dict[str, Any], public_only: bool) -> None:
 def register(metadata: dict[str, Any]) -> tuple[OAuthClient, str]:
     """Store a dynamically registered client; return it and its secret ("" for public ones)."""
     check_metadata(metadata, public_only=False)
-    method = metadata.get("token_endpoint_auth_method", "none")
+    method = metadata.get("token_endpoint_auth_method") or "none"
     secret = "" if method == "none" else secrets.token_urlsafe(32)
     with write_transaction():
         row = OAuthClient(
@@ -156,9 +157,9 @@ def _store_document(
 
 def _fill(row: OAuthClient, metadata: dict[str, Any]) -> None:
     # Shown on the consent page and in the admin: text only, whatever the client sent.
-    row.name = nh3.clean(str(metadata.get("client_name", "")), tags=set())[:200]
-    row.client_uri = str(metadata.get("client_uri", ""))
-    row.logo_uri = str(metadata.get("logo_uri", ""))
+    row.name = nh3.clean(str(metadata.get("client_name") or ""), tags=set())[:200]
+    row.client_uri = str(metadata.get("client_uri") or "")
+    row.logo_uri = str(metadata.get("logo_uri") or "")
     row.redirect_uris = "\n".join(metadata["redirect_uris"])
 
 
