@@ -38,8 +38,10 @@ from blog.extensions import db
 from blog.models import OAuthGrant, Post
 
 from .support.browsing import CHROMIUM, CHROMIUM_ARGS
+from .support.documents import Document, DocumentServer
 from .support.live import free_port, served_blog
 from .support.seat import browser_session_cookie
+from .support.tls import self_signed, server_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 BLOG_MCP = Path(sys.executable).with_name("blog-mcp")
@@ -76,6 +78,9 @@ class Callback:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if not self.path.startswith("/callback"):  # the browser's favicon request
+                    self.send_error(404)
+                    return
                 callback.query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 callback.arrived.set()
                 self.send_response(200)
@@ -217,3 +222,33 @@ def test_without_a_token_blog_mcp_answers_401_with_its_resource_metadata(tmp_pat
             "authorization_servers"
         ] == [blog_url + "/"]
         assert json.dumps(metadata)
+
+
+def test_an_mcp_client_known_by_its_metadata_document_connects_and_publishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = self_signed(tmp_path)
+    documents = DocumentServer(tls=server_context(cert, key))
+    callback = Callback()
+    client_id = documents.url + "/agent/client.json"
+    document = {
+        "client_id": client_id,
+        "client_name": "Hosted agent",
+        "redirect_uris": [callback.url],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    }
+    documents.documents["/agent/client.json"] = Document(json.dumps(document).encode())
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # gunicorn trusts the test's own CA
+    try:
+        with blog_with_mcp(tmp_path, OAUTH_CLIENT_FETCH_ALLOW_LOOPBACK="true") as blog:
+            app, blog_url, mcp_url = blog
+            tokens = asyncio.run(connect_and_publish(app, mcp_url, client_id, callback))
+            with app.app_context():
+                grant = db.session.scalar(select(OAuthGrant))
+                assert grant.client.client_id == client_id and grant.client.kind == "cimd"
+            assert documents.hits["/agent/client.json"] >= 1
+            check_published_and_revoke(app, blog_url, mcp_url, tokens.access_token)
+    finally:
+        documents.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,16 +23,19 @@ class DocumentServer:
 
     documents: dict[str, Document] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    tls: ssl.SSLContext | None = None  # HTTPS when given
 
     def __post_init__(self) -> None:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         documents, hits = self.documents, self.hits
