@@ -54,7 +54,7 @@ def is_metadata_url(client_id: str, allow_loopback: bool) -> bool:
     """Tell whether a client_id names a metadata document (an https URL with a path)."""
     parts = urlsplit(client_id)
     secure = parts.scheme == "https" or (allow_loopback and parts.scheme == "http")
-    return secure and bool(parts.hostname) and parts.path not in ("", "/") and not parts.fragment
+    return secure and bool(parts.hostname) and bool(parts.path) and not parts.fragment
 
 
 def find(client_id: str, policy: FetchPolicy) -> OAuthClient | None:

@@ -26,9 +26,13 @@ from flask import Flask, current_app
 
 from ..access import oauth, oauth_clients, tokens
 from ..delivery import safehttp
+from ..http.urls import absolute_url, site_url
 from ..models import Author, OAuthClient, OAuthCode, OAuthGrant, OAuthRefreshToken, Token
 
-SCOPES = (*tokens.SCOPES, "profile", "create", "update", "delete", "media")
+API_SCOPES = tokens.SCOPES
+MICROPUB_SCOPES = {"create", "update", "delete", "media", "draft"}
+# IndieAuth's profile (and email-less identity) scopes, and Micropub's.
+SCOPES = (*API_SCOPES, "profile", "create", "update", "delete", "media", "draft")
 AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"]
 
 
@@ -138,7 +142,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         grant = self.authenticate_user(self.request.authorization_code)
-        return 200, token_body(oauth.issue(grant, lifetimes())), self.TOKEN_RESPONSE_HEADER
+        body = token_body(oauth.issue(grant, lifetimes()))
+        return 200, {**body, **identity(grant)}, self.TOKEN_RESPONSE_HEADER
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
@@ -281,6 +286,17 @@ def lifetimes() -> oauth.Lifetimes:
         access=timedelta(seconds=int(config["OAUTH_ACCESS_TOKEN_SECONDS"])),
         refresh=timedelta(days=int(config["OAUTH_REFRESH_TOKEN_DAYS"])),
     )
+
+
+def identity(grant: OAuthGrant) -> dict[str, Any]:
+    """IndieAuth: `me` is the author's profile page; the profile scope adds name, URL, photo."""
+    me = absolute_url("site.author", slug=grant.author.slug)
+    found: dict[str, Any] = {"me": me}
+    if "profile" in grant.scopes.split():
+        found["profile"] = {"name": grant.author.name, "url": me}
+        if grant.author.avatar_url:
+            found["profile"]["photo"] = site_url(grant.author.avatar_url)
+    return found
 
 
 def token_body(issued: oauth.Issued) -> dict[str, Any]:

@@ -15,12 +15,23 @@ from wtforms import ValidationError
 from ..access import oauth, oauth_clients
 from ..extensions import db
 from ..http import seat
+from ..http.urls import absolute_url
 from ..models import Author
 from . import server as authz
-from .server import SCOPES, Consent, TokenExchange
+from .server import API_SCOPES, MICROPUB_SCOPES, SCOPES, Consent, TokenExchange
 
 bp = Blueprint("oauth", __name__)
 log = logging.getLogger("blog.oauth")
+
+
+@bp.after_app_request
+def advertise(response: Response) -> Response:
+    """Point every page at the authorization server's metadata (IndieAuth discovery)."""
+    if response.mimetype == "text/html":
+        link = f'<{absolute_url("oauth.metadata")}>; rel="indieauth-metadata"'
+        existing = response.headers.get("Link")
+        response.headers["Link"] = f"{existing}, {link}" if existing else link
+    return response
 
 
 @bp.get("/.well-known/oauth-authorization-server")
@@ -120,8 +131,9 @@ def authorize() -> Any:
 def _resource(grant: Any) -> str:
     """Return the resource key the request names (RFC 8707); none means the JSON API."""
     asked = request.values.getlist("resource")
-    if not asked:
-        return "api"
+    if not asked:  # IndieAuth clients name no resource: Micropub's scopes say it
+        scopes = set(grant.request.scope.split())
+        return "micropub" if scopes & MICROPUB_SCOPES and not scopes & set(API_SCOPES) else "api"
     by_url = {url: key for key, url in authz.resource_urls().items()}
     if len(asked) > 1 or asked[0] not in by_url:
         from authlib.oauth2.rfc6749.errors import InvalidRequestError
