@@ -232,6 +232,7 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/atom.xml", "/sitemap-1.xml", "/robots.txt", "/llms-full.txt", "/openapi.json", css,
         "/favicon.ico", "/static/favicon.svg", "/media/" + "0" * 64 + ".png",
         "/api/v1/posts", "/api/v1/posts/1", "/api/v1/me", "/api/v1/tags",
+        "/.well-known/oauth-authorization-server", "/oauth/authorize",
     ]  # fmt: skip
     adapter, covered, compressed = app.url_map.bind("blog.example"), set(), set()
     for path in paths:

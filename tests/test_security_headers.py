@@ -76,6 +76,12 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         ("PATCH", "/api/v1/posts/1", {**bearer, "json": {"title": "Hello again"}}),
         ("DELETE", "/api/v1/posts/99", bearer),
         ("POST", "/api/v1/posts", {**bearer, "json": {"title": "New", "content": "x"}}),
+        ("GET", "/.well-known/oauth-authorization-server", {}),
+        ("GET", "/oauth/authorize", {}),  # to the sign-in page
+        ("POST", "/oauth/token", {"data": {"grant_type": "password"}}),  # RFC 6749 error
+        ("POST", "/oauth/register", {"json": {"redirect_uris": []}}),
+        ("POST", "/oauth/revoke", {"data": {}}),
+        ("POST", "/oauth/introspect", {"data": {}}),
     ]
     return calls
 

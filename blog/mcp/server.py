@@ -17,9 +17,11 @@ import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
 
 from .client import CALLER_TOKEN, ApiError, Blog, find
@@ -226,12 +228,30 @@ def server_from_args(args: argparse.Namespace) -> MCPServer:
     )
 
 
+def transport_security(args: argparse.Namespace) -> TransportSecuritySettings | None:
+    """Accept the public URL's host too (behind a reverse proxy); None: the SDK's default."""
+    if not args.public_url:
+        return None
+    public = urlsplit(args.public_url)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", public.netloc],
+        allowed_origins=[
+            "http://127.0.0.1:*",
+            "http://localhost:*",
+            "http://[::1]:*",
+            f"{public.scheme}://{public.netloc}",
+        ],
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the server on stdio, or on streamable HTTP with --http."""
     args = parse_args(argv)
     server = server_from_args(args)
     if args.http:
-        server.run("streamable-http", host=args.host, port=args.port)
+        security = transport_security(args)
+        server.run("streamable-http", host=args.host, port=args.port, transport_security=security)
     else:
         server.run("stdio")
 
