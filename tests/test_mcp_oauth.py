@@ -16,6 +16,7 @@ from blog.models import OAuthGrant
 
 from .support.agents import Callback, blog_with_mcp, check_published_and_revoke, connect_and_publish
 from .support.documents import Document, DocumentServer
+from .support.oauth import Flow
 from .support.tls import self_signed, server_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -43,7 +44,13 @@ def test_without_a_token_blog_mcp_answers_401_with_its_resource_metadata(tmp_pat
         assert metadata["authorization_servers"] == [blog_url] or metadata[
             "authorization_servers"
         ] == [blog_url + "/"]
-        assert json.dumps(metadata)
+        # A token the blog issued for its JSON API is not one for this endpoint.
+        flow = Flow(stack.app.test_client())
+        with stack.app.app_context():
+            flow.register()
+            api_token = flow.tokens(resource=f"{stack.app.config['BASE_URL']}/api/v1")
+        headers = {"Authorization": f"Bearer {api_token['access_token']}"}
+        assert requests.post(mcp_url, json={}, headers=headers, timeout=30).status_code == 401
 
 
 def test_an_mcp_client_known_by_its_metadata_document_connects_and_publishes(
