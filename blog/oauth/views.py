@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms import ValidationError
@@ -17,8 +18,9 @@ from ..extensions import db
 from ..http import seat
 from ..http.urls import absolute_url
 from ..models import Author
-from . import server as authz
-from .server import API_SCOPES, MICROPUB_SCOPES, SCOPES, Consent, TokenExchange
+from .common import API_SCOPES, AUTH_METHODS, MICROPUB_SCOPES, SCOPES, resource_urls
+from .grants import Consent, TokenExchange
+from .server import server
 
 bp = Blueprint("oauth", __name__)
 log = logging.getLogger("blog.oauth")
@@ -48,8 +50,8 @@ def metadata() -> Response:
         response_types_supported=["code"],
         grant_types_supported=["authorization_code", "refresh_token", TokenExchange.GRANT_TYPE],
         code_challenge_methods_supported=["S256"],
-        token_endpoint_auth_methods_supported=authz.AUTH_METHODS,
-        revocation_endpoint_auth_methods_supported=authz.AUTH_METHODS,
+        token_endpoint_auth_methods_supported=AUTH_METHODS,
+        revocation_endpoint_auth_methods_supported=AUTH_METHODS,
         introspection_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
         scopes_supported=list(SCOPES),
         authorization_response_iss_parameter_supported=True,
@@ -86,7 +88,7 @@ def register() -> tuple[Response, int]:
 @bp.post("/oauth/token")
 def token() -> Response:
     """Exchange a code or a refresh token for tokens."""
-    response = authz.server().create_token_response()
+    response = server().create_token_response()
     _audit_refusal(response, "token")
     return response
 
@@ -94,13 +96,13 @@ def token() -> Response:
 @bp.post("/oauth/revoke")
 def revoke() -> Response:
     """Revoke a token and its grant (RFC 7009)."""
-    return authz.server().create_endpoint_response("revocation")
+    return server().create_endpoint_response("revocation")
 
 
 @bp.post("/oauth/introspect")
 def introspect() -> Response:
     """Say whether a token is active, for whom and for what (RFC 7662)."""
-    return authz.server().create_endpoint_response("introspection")
+    return server().create_endpoint_response("introspection")
 
 
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
@@ -110,7 +112,7 @@ def authorize() -> Any:
     if operator is None:
         return redirect(seat.login_url(request.full_path))
     try:
-        grant = authz.server().get_consent_grant(end_user=None)
+        grant = server().get_consent_grant(end_user=None)
         resource = _resource(grant)
     except OAuth2Error as error:
         return _refused(error)
@@ -124,7 +126,7 @@ def authorize() -> Any:
     consent = _decision(grant, resource, operator.label)
     if consent is None:
         log.info("oauth consent denied by %s for %s", operator.label, grant.client.row.client_id)
-    response = authz.server().create_authorization_response(grant_user=consent, grant=grant)
+    response = server().create_authorization_response(grant_user=consent, grant=grant)
     return response
 
 
@@ -134,10 +136,8 @@ def _resource(grant: Any) -> str:
     if not asked:  # IndieAuth clients name no resource: Micropub's scopes say it
         scopes = set(grant.request.scope.split())
         return "micropub" if scopes & MICROPUB_SCOPES and not scopes & set(API_SCOPES) else "api"
-    by_url = {url: key for key, url in authz.resource_urls().items()}
+    by_url = {url: key for key, url in resource_urls().items()}
     if len(asked) > 1 or asked[0] not in by_url:
-        from authlib.oauth2.rfc6749.errors import InvalidRequestError
-
         error = InvalidRequestError("the resource is not one this server issues tokens for")
         error.error = "invalid_target"
         error.redirect_uri = grant.redirect_uri
@@ -166,7 +166,7 @@ def _consent_page(grant: Any, resource: str) -> Response:
         client=client,
         redirect_host=urlsplit(redirect_uri).netloc,
         scopes=grant.request.scope.split(),
-        resource=authz.resource_urls()[resource],
+        resource=resource_urls()[resource],
         authors=oauth.authors(),
         csrf_token=generate_csrf(),
     )
