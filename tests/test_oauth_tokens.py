@@ -175,3 +175,21 @@ def test_only_the_resource_servers_own_tokens_are_exchanged(flow: Flow, runner: 
     form = {"grant_type": EXCHANGE, "subject_token": mcp_token, "subject_token_type": ACCESS}
     answer = flow.client.post("/oauth/token", data={**form, "client_id": flow.client_id})
     assert answer.status_code in (400, 401)  # an ordinary client may not exchange
+
+
+def test_the_operator_lists_and_revokes_grants_and_removes_clients(
+    app: Flask, flow: Flow, runner: Any
+) -> None:
+    issued = flow.tokens()
+    listed = runner.invoke(args=["oauth", "grants"]).output
+    assert "active\tTest Agent\tquill\tapi\t" in listed and "ada@operator.example" in listed
+    grant_id = listed.split("\t", 1)[0]
+    assert runner.invoke(args=["oauth", "revoke", grant_id]).exit_code == 0
+    assert me(flow.client, issued["access_token"]) == 401
+    assert "revoked" in runner.invoke(args=["oauth", "grants"]).output
+    second = flow.tokens()
+    clients = runner.invoke(args=["oauth", "clients"]).output
+    assert flow.client_id in clients
+    assert runner.invoke(args=["oauth", "remove-client", clients.split("\t", 1)[0]]).exit_code == 0
+    assert me(flow.client, second["access_token"]) == 401
+    assert runner.invoke(args=["oauth", "grants"]).output == ""
