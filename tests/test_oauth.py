@@ -269,3 +269,9 @@ def test_registration_with_bad_metadata_is_refused(
 def test_registration_needs_a_json_object(client: FlaskClient) -> None:
     answer = client.post("/oauth/register", data="[1]", content_type="application/json")
     assert answer.status_code == 400 and answer.json["error"] == "invalid_client_metadata"
+
+
+def test_the_consent_page_is_never_cached(flow: Flow) -> None:
+    page = flow.consent_page()
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "form-action 'self' http://127.0.0.1:9" in page.headers["Content-Security-Policy"]

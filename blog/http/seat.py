@@ -1,9 +1,11 @@
 """The one seam to "who is the signed-in operator" for the OAuth consent page.
 
 STAND-IN until the operator's seat (issue 13) is merged: the operator is whoever the
-session names under ``oauth_operator`` (tests set it with tests/support/seat.py). At merge,
-`current_operator` returns ``http.signin.current_operator()`` as an OperatorRef and
-`login_url` points at ``url_for("admin.login", next=...)``; nothing else changes.
+session names under ``oauth_operator`` (tests set it with tests/support/seat.py). At merge:
+`current_operator` becomes ``op = signin.current_operator(); return OperatorRef(op.id,
+op.email) if op else None``, `login_url` becomes ``url_for("admin.login", next=next_url)``
+(the login view must then follow a local ``next`` path after signing in), SESSION_KEY goes;
+nothing else changes.
 """
 
 from __future__ import annotations

@@ -193,7 +193,9 @@ def _refused(error: OAuth2Error) -> Any:
 
 def _page(template: str, status: int, **context: Any) -> Response:
     body = render_template(f"oauth/{template}", **context)
-    return Response(body, status=status, mimetype="text/html")
+    # A consent page carries a CSRF token and names the operator's client: never cached.
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    return Response(body, status=status, mimetype="text/html", headers=headers)
 
 
 def _error(code: str, description: str) -> tuple[Response, int]:
