@@ -275,3 +275,32 @@ def test_the_consent_page_is_never_cached(flow: Flow) -> None:
     page = flow.consent_page()
     assert page.headers["Cache-Control"] == "no-store"
     assert "form-action 'self' http://127.0.0.1:9" in page.headers["Content-Security-Policy"]
+
+
+def consent_form(flow: Flow, **fields: str) -> dict[str, Any]:
+    page = flow.consent_page().get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return {"csrf_token": csrf, "decision": "approve", "allow": ["posts:read"], **fields}
+
+
+def test_the_operator_creates_the_author_the_client_writes_as(app: Flask, flow: Flow) -> None:
+    form = consent_form(flow, author="new", new_slug="scout", new_name="Scout")
+    answer = flow.client.post(flow.authorize_url(), data=form)
+    issued = flow.exchange(query(answer.headers["Location"])["code"]).json
+    got = flow.client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {issued['access_token']}"}
+    )
+    assert got.json["author"]["slug"] == "scout"
+
+
+@pytest.mark.parametrize(
+    ("slug", "why"), [("quill", "already an author"), ("Bad Slug", "cannot be created")]
+)
+def test_a_new_author_that_cannot_be_made_issues_nothing(
+    app: Flask, flow: Flow, author: Author, slug: str, why: str
+) -> None:
+    form = consent_form(flow, author="new", new_slug=slug, new_name="Someone")
+    assert why in refused_page(flow.client.post(flow.authorize_url(), data=form))
+    with app.app_context():
+        assert db.session.get(Author, author.id).name == "Quill"
+        assert db.session.scalar(select(func.count(OAuthGrant.id))) == 0

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms import ValidationError
 
+from .. import posts
 from ..access import oauth, oauth_clients
 from ..extensions import db
 from ..http import seat
@@ -123,7 +124,10 @@ def authorize() -> Any:
     except ValidationError:
         log.warning("oauth consent refused: no valid CSRF token")
         return _page("refused.html", 400, reason="The form expired or was not sent from this site.")
-    consent = _decision(grant, resource, operator.label)
+    try:
+        consent = _decision(grant, resource, operator.label)
+    except ValueError as exc:
+        return _page("refused.html", 400, reason=str(exc))
     if consent is None:
         log.info("oauth consent denied by %s for %s", operator.label, grant.client.row.client_id)
     response = server().create_authorization_response(grant_user=consent, grant=grant)
@@ -149,12 +153,26 @@ def _decision(grant: Any, resource: str, approved_by: str) -> Consent | None:
     """Read the operator's choice from the form: a Consent, or None for a denial."""
     if request.form.get("decision") != "approve":
         return None
-    author = db.session.get(Author, request.form.get("author", type=int) or 0)
+    author = _chosen_author()
     asked = grant.request.scope.split()
     chosen = [s for s in request.form.getlist("allow") if s in asked]
     if author is None or not chosen:
         return None
     return Consent(author, " ".join(chosen), resource, approved_by)
+
+
+def _chosen_author() -> Author | None:
+    """Return the author picked, or the new one the form asks for (ValueError if refused)."""
+    if request.form.get("author") != "new":
+        return db.session.get(Author, request.form.get("author", type=int) or 0)
+    slug = request.form.get("new_slug", "").strip()
+    if posts.reads.get_author(slug) is not None:
+        raise ValueError(f"there is already an author {slug!r}: pick it from the list")
+    try:
+        made, _ = posts.save_author({"slug": slug, "name": request.form.get("new_name", "")})
+    except posts.InvalidPost as exc:
+        raise ValueError(f"the new author cannot be created: {exc}") from None
+    return made
 
 
 def _consent_page(grant: Any, resource: str) -> Response:
