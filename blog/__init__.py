@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import admin, api, cli, config, delivery, feeds, http, micropub, site
+from . import admin, api, cli, config, delivery, feeds, http, micropub, oauth, site
 from .access import redact, tokens
 from .extensions import compress, init_db, init_limiter
 
@@ -46,8 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(site.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
+    oauth.server.init_app(app)
     app.register_blueprint(micropub.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(oauth.bp)
 
     delivery.init_app(app, http.urls.absolute_url)
     http.hitpath.init_app(app)

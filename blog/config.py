@@ -153,6 +153,22 @@ SETTINGS: tuple[Setting, ...] = (
         120,
         "Seconds before a retry may take over a key whose request never finished (a killed worker)",
     ),
+    Setting("OAUTH_ACCESS_TOKEN_SECONDS", 3600, "Lifetime of an access token issued through OAuth"),
+    Setting(
+        "OAUTH_REFRESH_TOKEN_DAYS", 30, "Lifetime of an OAuth refresh token (each use renews it)"
+    ),
+    Setting(
+        "OAUTH_CLIENT_FETCH_TIMEOUT", 3.0, "Seconds to fetch a client's metadata document, in all"
+    ),
+    Setting(
+        "OAUTH_CLIENT_CACHE_SECONDS", 3600, "Seconds a fetched client metadata document is kept"
+    ),
+    Setting(
+        "OAUTH_CLIENT_FETCH_ALLOW_LOOPBACK",
+        False,
+        "Fetch client metadata documents from http://127.0.0.1 too (tests only)",
+    ),
+    Setting("MCP_URL", "", "Public URL of blog-mcp --http (a token resource); empty: BASE_URL/mcp"),
     Setting(
         "MCP_URL",
         "",

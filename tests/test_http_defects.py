@@ -239,6 +239,7 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/api/v1/posts/1/revisions", "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
         "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit",
         "/search", "/ask", "/search?q=hello", "/ask?query=hello", f"/archive/{days_ago(99).year}",
+        "/.well-known/oauth-authorization-server", "/oauth/authorize",
     ]  # fmt: skip
     adapter, covered, compressed = app.url_map.bind("blog.example"), set(), set()
     for path in paths:

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(os.environ.get("LAYOUT_ROOT") or Path(__file__).resolve().parent.parent / "blog")
 APP = "blog"  # the package's name in absolute imports; its __init__ is the app, row 1
-EDGES = ("site", "feeds", "api", "micropub", "admin", "federation", "cli")
+EDGES = ("site", "feeds", "api", "micropub", "admin", "federation", "oauth", "cli")
 OPERATIONS = ("posts", "access", "delivery", "search")
 DATA = ("models", "extensions")
 PURE = ("content", "formats", "config")

@@ -86,6 +86,12 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         ("GET", "/micropub", {}),  # 401 in Micropub's form
         ("POST", "/micropub", {**bearer, "data": {"h": "entry", "content": "Micropub"}}),
         ("GET", "/micropub/media", {**bearer, "query_string": {"q": "last"}}),
+        ("GET", "/.well-known/oauth-authorization-server", {}),
+        ("GET", "/oauth/authorize", {}),  # to the sign-in page
+        ("POST", "/oauth/token", {"data": {"grant_type": "password"}}),  # RFC 6749 error
+        ("POST", "/oauth/register", {"json": {"redirect_uris": []}}),
+        ("POST", "/oauth/revoke", {"data": {}}),
+        ("POST", "/oauth/introspect", {"data": {}}),
     ]
     return calls
 

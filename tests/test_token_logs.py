@@ -15,7 +15,7 @@ def test_a_token_in_an_unexpected_errors_traceback_is_masked(
     app: Flask, client: FlaskClient, make_token, monkeypatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A library that quotes its argument in an error (a driver echoing a bound parameter).
-    def broken(raw: str, now=None):
+    def broken(raw: str, now=None, resource="api"):
         raise RuntimeError(f"lookup failed for {raw!r}")
 
     app.config["PROPAGATE_EXCEPTIONS"] = False

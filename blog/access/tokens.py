@@ -41,7 +41,7 @@ class Verdict:
     """What verify() found: the token if it may be used, else why not."""
 
     token: Token | None
-    problem: str = ""  # "", "invalid", "expired" or "revoked"
+    problem: str = ""  # "", "invalid", "expired", "revoked" or "wrong_resource"
 
 
 def hash_secret(raw: str) -> str:
@@ -93,8 +93,12 @@ def issue(
     return raw, token
 
 
-def verify(raw: str, now: datetime | None = None) -> Verdict:
-    """Find the usable token for a raw secret, noting its use; else say what is wrong."""
+def verify(raw: str, now: datetime | None = None, resource: str = "api") -> Verdict:
+    """Find the usable token for a raw secret, noting its use; else say what is wrong.
+
+    A token issued through OAuth serves one resource ("api", "mcp", "micropub"; RFC 8707)
+    and is refused by the others; a token made by the CLI serves any.
+    """
     if not TOKEN_RE.match(raw):
         return Verdict(None, "invalid")
     digest = hash_secret(raw)
@@ -106,6 +110,8 @@ def verify(raw: str, now: datetime | None = None) -> Verdict:
         return Verdict(None, "revoked")
     if token.expires_at is not None and token.expires_at <= now:
         return Verdict(None, "expired")
+    if token.resource is not None and token.resource != resource:
+        return Verdict(None, "wrong_resource")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         with write_transaction():
             db.session.execute(update(Token).where(Token.id == token.id).values(last_used_at=now))

@@ -25,25 +25,33 @@ REFUSED = "That e-mail address and password do not match an operator who may sig
 def login() -> Any:
     """Show the sign-in form; sign in, or count a failure against the account and address."""
     form = SignInForm()
+    next_path = _local_path(request.args.get("next", ""))
     if request.method == "GET" and current_operator() is not None:
-        return redirect(url_for("admin.dashboard"))
+        return redirect(next_path or url_for("admin.dashboard"))
     if not form.validate_on_submit():
-        return render_template("admin/login.html", form=form, error=None)
+        return render_template("admin/login.html", form=form, error=None, next_path=next_path)
     keys = _failure_keys(form.email.data or "")
     wait = _wait(keys)
     if wait:
         minutes = math.ceil(wait / 60)
         error = f"Too many failed sign-ins. Try again in {minutes} minute(s)."
-        page = render_template("admin/login.html", form=form, error=error)
+        page = render_template("admin/login.html", form=form, error=error, next_path=next_path)
         return page, 429, {"Retry-After": str(wait)}
     email, password = form.email.data or "", form.password.data or ""
     operator = operators.check_password(email, password, request.remote_addr or "")
     if operator is None:
         for key in keys:
             _hit(key)
-        return render_template("admin/login.html", form=form, error=REFUSED)
+        return render_template("admin/login.html", form=form, error=REFUSED, next_path=next_path)
     sign_in(operator)
-    return redirect(url_for("admin.dashboard"), 303)
+    return redirect(next_path or url_for("admin.dashboard"), 303)
+
+
+def _local_path(value: str) -> str:
+    """Return `value` if it is a path on this site (where to go after signing in), else ""."""
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return ""
+    return "" if any(ord(c) < 32 for c in value) else value
 
 
 @bp.post("/logout")

@@ -8,6 +8,7 @@ from .audit import audit_command
 from .content import create_author_command, export_command, import_posts_command, init_db_command
 from .copydb import copy_db_command
 from .discovery import mcp_group
+from .oauth import oauth_group
 from .operators import operator_group
 from .review import review_group
 from .signing import author_group, verify_command
@@ -31,5 +32,6 @@ def init_app(app: Flask) -> None:
         mcp_group,
         author_group,
         verify_command,
+        oauth_group,
     ):
         app.cli.add_command(command)

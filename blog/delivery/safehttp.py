@@ -118,23 +118,52 @@ def get(
 ) -> Fetched:
     """GET url from a public address (loopback too if allowed); raise Refused or OSError.
 
-    Redirects are not followed; a body over max_bytes is refused rather than cut.
+    Redirects are not followed; a body over max_bytes, or not complete within `timeout`
+    seconds in all, is refused rather than cut.
     """
     scheme, host, port, path = check_url(url)
     address = resolve(host, port, allow_private=False, allow_loopback=allow_loopback)
     connection_class = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
     connection = connection_class(host, port, address, timeout)
+    deadline = time.monotonic() + timeout
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
-        body = response.read(max_bytes + 1)
-        if len(body) > max_bytes:
+        declared = response.getheader("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
             raise Refused(f"{url} answered more than {max_bytes} bytes")
+        body = _read_until(connection, response, max_bytes, deadline)
         return Fetched(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+    except TimeoutError:
+        raise Refused(f"no complete answer within {timeout} s") from None
     except http.client.HTTPException as exc:
         raise OSError(f"bad HTTP answer: {exc!r}") from None
     finally:
         connection.close()
+
+
+def _read_until(
+    connection: http.client.HTTPConnection,
+    response: http.client.HTTPResponse,
+    max_bytes: int,
+    deadline: float,
+) -> bytes:
+    """Read the body in small pieces, refusing it past max_bytes or the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Refused("the answer took too long")
+        if connection.sock is not None:
+            connection.sock.settimeout(left)
+        chunk = response.read1(READ_LIMIT)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise Refused(f"the answer is larger than {max_bytes} bytes")
+        chunks.append(chunk)
 
 
 class _PinnedHTTP(http.client.HTTPConnection):

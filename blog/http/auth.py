@@ -86,17 +86,18 @@ def require_token(scope: str | None = None) -> Callable[[Callable[..., Any]], Ca
     return decorate
 
 
-def authenticate(raw: str | None = None) -> None:
+def authenticate(raw: str | None = None, resource: str = "api") -> None:
     """Find the request's token and keep it in g.token, or raise 401 (or 429 for guessers).
 
     `raw` is a token the surface found elsewhere (Micropub's access_token form field);
-    by default it is the bearer token of the Authorization header.
+    by default it is the bearer token of the Authorization header. `resource` names the
+    surface ("api", "micropub"): a token bound to another is refused.
     """
     raw = raw if raw is not None else bearer_token()
     if raw is None:
         raise _unauthorized("token_missing", "send Authorization: Bearer <token>", "")
     _refuse_guessers()
-    verdict = tokens.verify(raw)
+    verdict = tokens.verify(raw, resource=resource)
     if verdict.token is None:
         if limiter.enabled:
             limiter.limiter.hit(_bad_token_limit(), *limit_keys("bad-token", _address()))

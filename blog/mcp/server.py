@@ -2,8 +2,10 @@
 
 Run it as `blog-mcp` (stdio, what desktop and CLI agent runtimes launch) or
 `blog-mcp --http --port 8765` (streamable HTTP at /mcp). It finds the blog at
-BLOG_URL (or --url) and acts with BLOG_TOKEN (or --token); over HTTP a client may
-send its own `Authorization: Bearer <blog token>` instead, which is passed on.
+BLOG_URL (or --url) and acts with BLOG_TOKEN (or --token). Over HTTP with
+BLOG_MCP_CLIENT_ID and BLOG_MCP_CLIENT_SECRET it is an OAuth resource server
+(blog/mcp/oauth.py): callers bring tokens the blog issued for this endpoint.
+Without them a caller on loopback may send its own blog token, which is passed on.
 Imports nothing from the blog package but blog.mcp itself: tests/test_layout.py checks.
 """
 
@@ -15,12 +17,15 @@ import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
 
 from .client import CALLER_TOKEN, ApiError, Blog, find
+from .oauth import Introspector
 from .tools import add_tools
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -124,14 +129,40 @@ async def forward_authorization(ctx: Any, call_next: Any) -> Any:
         CALLER_TOKEN.reset(reset)
 
 
+def exchanged_authorization(introspector: Introspector) -> Any:
+    """Act with the API token obtained for the caller's token, never with the caller's own."""
+
+    async def middleware(ctx: Any, call_next: Any) -> Any:
+        headers = getattr(ctx.request, "headers", None)
+        scheme, _, value = (headers.get("authorization", "") if headers else "").partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else ""
+        reset = CALLER_TOKEN.set(introspector.api_token(token) if token else None)
+        try:
+            return await call_next(ctx)
+        finally:
+            CALLER_TOKEN.reset(reset)
+
+    return middleware
+
+
 def build_server(
-    url: str, token: str, voice: str = DEFAULT_VOICE, allow_paths: bool = True
+    url: str,
+    token: str,
+    voice: str = DEFAULT_VOICE,
+    allow_paths: bool = True,
+    introspector: Introspector | None = None,
 ) -> MCPServer:
-    """Return the MCP server for the blog at `url`, acting with `token`."""
+    """Return the MCP server for the blog at `url`, acting with `token` (or OAuth callers')."""
+    oauth: dict[str, Any] = {}
+    if introspector is not None:
+        oauth = {"auth": introspector.settings(), "token_verifier": introspector}
     server: MCPServer = MCPServer(
-        "agentblog", instructions=INSTRUCTIONS, version="1.0.0", log_level="WARNING"
+        "agentblog", instructions=INSTRUCTIONS, version="1.0.0", log_level="WARNING", **oauth
     )
-    server.middleware.append(forward_authorization)
+    if introspector is not None:
+        server.middleware.append(exchanged_authorization(introspector))
+    else:
+        server.middleware.append(forward_authorization)
     blog = Blog(url, token)
     add_tools(server, blog, allow_paths)
     add_resources(server, blog)
@@ -155,6 +186,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
     parser.add_argument(
+        "--public-url",
+        default=env("BLOG_MCP_URL", ""),
+        help="this endpoint's URL as clients see it, the token resource (BLOG_MCP_URL);"
+        " default http://HOST:PORT/mcp",
+    )
+    parser.add_argument(
         "--prompt-file",
         default=env("BLOG_MCP_PROMPT", ""),
         help="text of the write_post prompt (BLOG_MCP_PROMPT); default: built in",
@@ -165,7 +202,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def server_from_args(args: argparse.Namespace) -> MCPServer:
     """Build the server the command line asks for, or exit saying why it is refused."""
     remote = args.http and not _loopback(args.host)
-    if remote and args.token:
+    client_id = os.environ.get("BLOG_MCP_CLIENT_ID", "")
+    introspector = None
+    if args.http and client_id:
+        if args.token:
+            raise SystemExit("blog-mcp: as an OAuth resource server it needs no BLOG_TOKEN")
+        introspector = Introspector(
+            blog_url=args.url.rstrip("/"),
+            client_id=client_id,
+            client_secret=os.environ.get("BLOG_MCP_CLIENT_SECRET", ""),
+            resource_url=args.public_url or f"http://{args.host}:{args.port}/mcp",
+        )
+    elif remote and args.token:
         raise SystemExit(
             f"blog-mcp: refusing to serve {args.host} with BLOG_TOKEN set: anyone reaching the"
             " port would act as that token. Unset it; each client then sends its own"
@@ -175,7 +223,26 @@ def server_from_args(args: argparse.Namespace) -> MCPServer:
         voice = Path(args.prompt_file).read_text(encoding="utf-8") if args.prompt_file else ""
     except OSError as exc:
         raise SystemExit(f"blog-mcp: cannot read the prompt file: {exc}") from None
-    return build_server(args.url, args.token, voice or DEFAULT_VOICE, allow_paths=not remote)
+    return build_server(
+        args.url, args.token, voice or DEFAULT_VOICE, not remote, introspector=introspector
+    )
+
+
+def transport_security(args: argparse.Namespace) -> TransportSecuritySettings | None:
+    """Accept the public URL's host too (behind a reverse proxy); None: the SDK's default."""
+    if not args.public_url:
+        return None
+    public = urlsplit(args.public_url)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", public.netloc],
+        allowed_origins=[
+            "http://127.0.0.1:*",
+            "http://localhost:*",
+            "http://[::1]:*",
+            f"{public.scheme}://{public.netloc}",
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -183,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     server = server_from_args(args)
     if args.http:
-        server.run("streamable-http", host=args.host, port=args.port)
+        security = transport_security(args)
+        server.run("streamable-http", host=args.host, port=args.port, transport_security=security)
     else:
         server.run("stdio")
 

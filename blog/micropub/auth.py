@@ -30,7 +30,7 @@ def authenticate(form_token: str | None) -> None:
     if header is not None and form_token is not None:
         detail = "send the token once: in the Authorization header or as access_token, not both"
         raise Problem(400, "token_twice", detail)
-    auth.authenticate(form_token or header)
+    auth.authenticate(form_token or header, resource="micropub")
 
 
 def holds(scope: str) -> bool:

@@ -105,9 +105,23 @@ def migrate_on(connection, conf_args):
         # BLOG_DB_STATEMENT_TIMEOUT bounds requests; building an index may take longer.
         connection.exec_driver_sql("SET statement_timeout = 0")
         connection.commit()
+    if connection.dialect.name == "sqlite":
+        # A batch migration copies a table and drops the old one: with foreign keys on, that
+        # drop would cascade into every row pointing at it (tag links, idempotency keys).
+        # The pragma works only outside a transaction: say it to the driver directly.
+        _sqlite_foreign_keys(connection, "OFF")
     context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if connection.dialect.name == "sqlite":
+            _sqlite_foreign_keys(connection, "ON")
+
+
+def _sqlite_foreign_keys(connection, state):
+    if not connection.in_transaction():
+        connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={state}")
 
 
 if context.is_offline_mode():

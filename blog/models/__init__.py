@@ -4,6 +4,7 @@ from .access import AuditEntry, AuthorKey, IdempotencyKey, Operator, Token
 from .columns import UTCDateTime, utcnow
 from .content import Author, Post, PostRevision, Tag, is_public, post_tags
 from .delivery import Delivery, DeliveryAttempt, Event, Webhook
+from .oauth import OAuthClient, OAuthCode, OAuthGrant, OAuthRefreshToken
 
 __all__ = [
     "AuditEntry",
@@ -14,6 +15,10 @@ __all__ = [
     "Event",
     "IdempotencyKey",
     "Operator",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthGrant",
+    "OAuthRefreshToken",
     "Post",
     "PostRevision",
     "Tag",

@@ -26,6 +26,11 @@ class Token(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Issued through OAuth (blog/access/oauth.py): the grant, and the one resource it serves.
+    grant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth_grants.id", ondelete="CASCADE", name="fk_tokens_grant_id"), index=True
+    )
+    resource: Mapped[str | None] = mapped_column(String(20))  # None: any (CLI tokens)
 
     author: Mapped[Author] = relationship(lazy="joined")
 
