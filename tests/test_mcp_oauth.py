@@ -3,7 +3,6 @@ gunicorn; Chromium plays the operator at the consent page; revoking the grant en
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -14,7 +13,13 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import OAuthGrant
 
-from .support.agents import Callback, blog_with_mcp, check_published_and_revoke, connect_and_publish
+from .support.agents import (
+    Callback,
+    blog_with_mcp,
+    check_published_and_revoke,
+    connect_and_publish,
+    in_own_loop,
+)
 from .support.documents import Document, DocumentServer
 from .support.oauth import Flow
 from .support.tls import self_signed, server_context
@@ -27,7 +32,7 @@ def test_an_mcp_client_registered_dynamically_connects_publishes_and_is_revoked(
 ) -> None:
     callback = Callback()
     with blog_with_mcp(tmp_path) as stack:
-        tokens = asyncio.run(connect_and_publish(stack.app, stack.mcp_url, None, callback))
+        tokens = in_own_loop(connect_and_publish(stack.app, stack.mcp_url, None, callback))
         check_published_and_revoke(stack.app, stack.blog_url, stack.mcp_url, tokens.access_token)
 
 
@@ -73,7 +78,7 @@ def test_an_mcp_client_known_by_its_metadata_document_connects_and_publishes(
     try:
         with blog_with_mcp(tmp_path, OAUTH_CLIENT_FETCH_ALLOW_LOOPBACK="true") as stack:
             app, blog_url, mcp_url = stack.app, stack.blog_url, stack.mcp_url
-            tokens = asyncio.run(connect_and_publish(app, mcp_url, client_id, callback))
+            tokens = in_own_loop(connect_and_publish(app, mcp_url, client_id, callback))
             with app.app_context():
                 grant = db.session.scalar(select(OAuthGrant))
                 assert grant.client.client_id == client_id and grant.client.kind == "cimd"

@@ -3,7 +3,6 @@ MCP client connects through it with OAuth (the SDK's provider, Chromium at the c
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import subprocess
 import time
@@ -14,7 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from .support.agents import Callback, blog_with_mcp, check_published_and_revoke, connect_and_publish
+from .support.agents import (
+    Callback,
+    blog_with_mcp,
+    check_published_and_revoke,
+    connect_and_publish,
+    in_own_loop,
+)
 from .support.live import ROOT, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -71,5 +76,5 @@ def test_the_documented_proxy_serves_blog_and_mcp_on_one_origin(tmp_path: Path) 
             assert answer.status_code == 401
             metadata_url = answer.headers["WWW-Authenticate"].split('resource_metadata="')[1]
             assert metadata_url.startswith(f"{origin}/.well-known/oauth-protected-resource")
-            tokens = asyncio.run(connect_and_publish(app, mcp_url, None, callback))
+            tokens = in_own_loop(connect_and_publish(app, mcp_url, None, callback))
             check_published_and_revoke(app, blog_url, mcp_url, tokens.access_token)

@@ -27,8 +27,17 @@ from .conditional import MARK, choose, last_modified, names
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Headers = list[tuple[str, str]]
-# Requests the full path may answer otherwise than a replay: Range is served by send_file.
-PASS_THROUGH = ("HTTP_AUTHORIZATION", "HTTP_RANGE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+# Requests the full path may answer otherwise than a replay: Range is served by send_file;
+# a signed request (Web Bot Auth) gets answer headers about its own signature.
+PASS_THROUGH = (
+    "HTTP_AUTHORIZATION",
+    "HTTP_RANGE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_SIGNATURE",
+    "HTTP_SIGNATURE_INPUT",
+    "HTTP_SIGNATURE_AGENT",
+)
 ENTRY_OVERHEAD = 512  # bytes counted for a key and its headers besides the body
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..access import operators
@@ -59,6 +59,7 @@ def current_operator() -> Operator | None:
 def sign_in(operator: Operator) -> None:
     """Start a new session for the operator: nothing from the old session is kept."""
     session.clear()  # a session planted before sign-in (fixation) is worth nothing after it
+    g.pop("csrf_token", None)  # nor is a CSRF token made from that session's secret
     login_user(SignedIn(operator))
     session.permanent = True
     now = int(time.time())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..access import keys
@@ -9,6 +10,8 @@ from ..extensions import db, write_transaction
 from ..formats import signatures
 from ..formats.frontmatter import post_document
 from ..models import Author, AuthorKey, Post
+
+log = logging.getLogger(__name__)
 
 
 def markdown_bytes(post: Post, url: str) -> bytes:
@@ -37,11 +40,21 @@ def author_key(author: Author) -> AuthorKey:
     return made
 
 
-def signature(post: Post, url: str, author_url: str) -> str:
-    """Return the detached JWS (EdDSA) over the post's markdown; kid is the key's DID URL."""
+def signature(post: Post, url: str, author_url: str) -> str | None:
+    """Return the detached JWS (EdDSA) over the post's markdown; kid is the key's DID URL.
+
+    None when the key cannot be decrypted (SECRET_KEY changed since it was made): the post
+    is served unsigned and the operator is told to rotate the author's key.
+    """
     key = signing_key(post)
     kid = f"{signatures.did_web(author_url)}#{key.thumbprint}"
-    return signatures.detached(kid, markdown_bytes(post, url), lambda data: keys.sign(key, data))
+    try:
+        return signatures.detached(
+            kid, markdown_bytes(post, url), lambda data: keys.sign(key, data)
+        )
+    except keys.KeyUnavailable:
+        log.warning("cannot sign %s: run `flask --app blog author rotate-key`", post.slug)
+        return None
 
 
 def did_document(author: Author, author_url: str) -> dict[str, Any]:

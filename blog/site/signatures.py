@@ -17,7 +17,7 @@ from .blueprint import bp
 DID_JSON = "application/did+json"
 
 
-def post_signature(post: Post) -> str:
+def post_signature(post: Post) -> str | None:
     """Return the detached JWS over the post's markdown as /posts/<slug>.md serves it."""
     url = absolute_url("site.post", slug=post.slug)
     author_url = absolute_url("site.author", slug=post.author.slug)
@@ -31,7 +31,11 @@ def post_jws(slug: str) -> Any:
     if found is None:
         detail = f"There is no public post '{slug}': drafts and scheduled posts are not signed."
         return errors.problem(404, "unknown_post", detail)
-    return Response(post_signature(found) + "\n", mimetype=signatures.JOSE)
+    signed = post_signature(found)
+    if signed is None:
+        detail = "The author's key cannot be used (the blog's secret key changed): not signed."
+        return errors.problem(503, "signing_key_unavailable", detail)
+    return Response(signed + "\n", mimetype=signatures.JOSE)
 
 
 @bp.get("/authors/<slug>/did.json")

@@ -4,17 +4,19 @@ front of a live gunicorn, and Chromium playing the operator at the consent page.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -216,3 +218,12 @@ def check_published_and_revoke(app: Flask, blog_url: str, mcp_url: str, token: s
     answer = requests.post(mcp_url, json=body, headers=headers, timeout=30)
     assert answer.status_code == 401
     assert "resource_metadata=" in answer.headers["WWW-Authenticate"]
+
+
+T = TypeVar("T")
+
+
+def in_own_loop(coroutine: Coroutine[object, object, T]) -> T:
+    """Run a coroutine in a thread of its own: Playwright's sync API keeps a loop in this one."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
