@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from blog import create_app, posts
+from tests.conftest import days_ago
 
 SCHEMA = "https://schema.org/"
 
@@ -344,7 +345,8 @@ def listing_disclosure(client: FlaskClient, path: str) -> tuple[list[str], dict[
     return meta(soup, "ai-disclosure"), {key: value for key, (value, _) in header.items()}
 
 
-LISTINGS = ("/", "/tags/news", "/authors/quill", "/archive")
+# /archive lists years, not posts: the posts are on each year's page.
+LISTINGS = ("/", "/tags/news", "/authors/quill", f"/archive/{days_ago(99).year}")
 
 
 @pytest.mark.parametrize("path", LISTINGS)

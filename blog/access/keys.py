@@ -94,6 +94,7 @@ def rotate(author: Author) -> AuthorKey:
     for key in keys_of(author):
         if key.retired_at is None:
             key.retired_at = now
+    author.updated_at = now  # the DID document changed: every validator must change too
     return _make(author)
 
 

@@ -131,7 +131,7 @@ def get(
         response = connection.getresponse()
         declared = response.getheader("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:
-            raise Refused(f"{url} answered more than {max_bytes} bytes")
+            raise Refused(f"{url}: the answer is larger than {max_bytes} bytes")
         body = _read_until(connection, response, max_bytes, deadline)
         return Fetched(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
     except TimeoutError:

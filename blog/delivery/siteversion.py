@@ -42,7 +42,7 @@ CHANGED = "site_version_changed"
 DUE = "site_version_due"
 _BEGUN = "site_version_begun"
 # Tables whose rows readers see, directly or through the version's newest event.
-VISIBLE = frozenset({"posts", "authors", "tags", "post_tags", "events"})
+VISIBLE = frozenset({"posts", "authors", "tags", "post_tags", "events", "author_keys"})
 _RECORD = struct.Struct("<QQQd")  # seq, pending, done, due (epoch seconds; 0 = unknown)
 _SEQ = struct.Struct("<Q")
 NEVER = float("inf")
