@@ -163,7 +163,9 @@ def test_verify_checks_live_posts_tampered_copies_wrong_keys_and_rotation(tmp_pa
     with served_blog(tmp_path, AUTHOR) as (_app, base, token):
         database = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'blog.sqlite'}"
         cli = make_app(
-            tmp_path / "instance", SECRET_KEY="live-test", DATABASE_URL=database,
+            tmp_path / "instance",
+            SECRET_KEY="live-test",
+            DATABASE_URL=database,
             FETCH_ALLOW_LOOPBACK=True,
         ).test_cli_runner()  # fmt: skip  (the server's instance: its site version too)
         headers = {"Authorization": f"Bearer {token}"}
