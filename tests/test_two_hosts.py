@@ -35,6 +35,7 @@ def hosts(app, tmp_path: Path) -> Iterator[tuple[live.Server, live.Server]]:
     key_prefix_config(*instances)
     settings = {
         "REDIS_URL": shared_redis_url(),
+        "SITE_VERSION_URL": shared_redis_url(),  # hosts learn of each other's writes
         "BASE_URL": "https://blog.example",  # one public URL for both, as behind a balancer
         "API_WRITE_LIMIT": f"{WRITES_PER_MINUTE} per minute",
     }
