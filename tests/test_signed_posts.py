@@ -217,3 +217,15 @@ def test_verify_refuses_private_addresses_and_unknown_authors(runner, settings, 
     assert private.exit_code != 0 and "private" in private.output
     unknown = runner.invoke(args=["author", "rotate-key", "nobody"])
     assert unknown.exit_code != 0 and "no author 'nobody'" in unknown.output
+
+
+def test_lists_carry_the_same_signature_as_the_single_read(client, api, make_post) -> None:
+    public = make_post(slug="p", title="Signed")
+    draft = make_post(slug="d", title="Draft", status="draft")
+    signature = client.get("/posts/p.md.jws").get_data(as_text=True).strip()
+    single = {p.id: api.get(f"/posts/{p.id}").get_json() for p in (public, draft)}
+    for query in ({}, {"q": "Signed"}, {"status": "published"}):
+        listed = {item["id"]: item for item in api.get("/posts", query_string=query).json["items"]}
+        assert listed[public.id]["signature"] == single[public.id]["signature"] == signature
+        if draft.id in listed:
+            assert listed[draft.id]["signature"] is single[draft.id]["signature"] is None

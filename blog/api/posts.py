@@ -166,8 +166,7 @@ def list_posts(query: ListQuery) -> Response:
     )
     items, more = found[: query.limit], len(found) > query.limit
     cursor = encode_cursor(items[-1].id) if more else None
-    # Lists leave the signatures out (each costs a markdown export): GET /posts/{id} has it.
-    page = PostPage(items=[_post_out(post, signed=False) for post in items], next_cursor=cursor)
+    page = PostPage(items=[_post_out(post) for post in items], next_cursor=cursor)
     response = Response(page.model_dump_json(), 200, mimetype=JSON)
     if cursor:
         args = {**request.args.to_dict(), "cursor": cursor}
@@ -274,10 +273,11 @@ def _idempotency_key() -> str | None:
     return match.group(1)
 
 
-def _post_out(post: Post, signed: bool = True) -> PostOut:
+def _post_out(post: Post) -> PostOut:
+    """Serialize a post as every answer gives it: lists and single reads alike, signed."""
     url = absolute_url("site.post", slug=post.slug)
     author_url = absolute_url("site.author", slug=post.author.slug)
-    public = signed and post.is_public_at(utcnow())
+    public = post.is_public_at(utcnow())
     signature = posts.signing.signature(post, url, author_url) if public else None
     return post_out(post, url, signature=signature)
 

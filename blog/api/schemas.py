@@ -138,7 +138,7 @@ class PostOut(BaseModel):
     signature: str | None = Field(
         default=None,
         description="Detached JWS (EdDSA) over the bytes of /posts/<slug>.md; null until"
-        " public, and in lists (read the post for it)",
+        " public (the same in lists and single reads)",
     )
 
 
