@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from xml.etree import ElementTree
 
 import http_sf
 import pytest
@@ -13,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from blog import create_app, posts
-from tests.conftest import days_ago
+from tests.conftest import Api, days_ago
 
 SCHEMA = "https://schema.org/"
 
@@ -413,3 +414,77 @@ def test_the_facts_feeds_and_the_api_share() -> None:
     )
     unknown = a_post("something-else")
     assert disclosure.facts(unknown).disclosure == "ai-generated"  # never less than the default
+
+
+# ---------------------------------------------------------------- /about/ai says what is true
+
+FEED_NS = {"a": "http://www.w3.org/2005/Atom", "ab": "https://agentblog.dev/ns/1.0"}
+
+
+def _check_byline(client: FlaskClient, slug: str, api: Any) -> None:
+    for path in (f"/posts/{slug}", "/"):
+        byline = load(client, path)[1].select_one(".byline").get_text()
+        assert "Scribe" in byline and "Claude Opus 4" in byline and "Ada Lovelace" in byline
+
+
+def _check_pages(client: FlaskClient, slug: str, api: Any) -> None:
+    listings = ("/", "/tags/news", "/authors/scribe", f"/archive/{days_ago(99).year}")
+    for path in (f"/posts/{slug}", *listings):
+        response, soup = load(client, path)
+        assert meta(soup, "ai-disclosure") == ["ai-assisted"], path
+        assert (
+            str(
+                http_sf.parse(response.headers["AI-Disclosure"].encode(), tltype="dictionary")[
+                    "mode"
+                ][0]
+            )
+            == "ai-originated"
+        ), path
+    data = structured(load(client, f"/posts/{slug}")[1])
+    assert data["@type"] == "BlogPosting" and data["digitalSourceType"] in DIGITAL_SOURCE_TYPES
+
+
+def _check_markdown(client: FlaskClient, slug: str, api: Any) -> None:
+    for path in (f"/posts/{slug}.md", "/index.md"):
+        assert "ai-originated" in client.get(path).headers["AI-Disclosure"], path
+    assert "\nai_disclosure: ai-assisted\n" in client.get(f"/posts/{slug}.md").get_data(
+        as_text=True
+    )
+
+
+def _check_feeds(client: FlaskClient, slug: str, api: Any) -> None:
+    rss = ElementTree.fromstring(client.get("/feed.xml").data)
+    assert [e.text for e in rss.iterfind("channel/item/ab:disclosure", FEED_NS)] == ["ai-assisted"]
+    atom = ElementTree.fromstring(client.get("/atom.xml").data)
+    assert [e.text for e in atom.iterfind("a:entry/ab:disclosure", FEED_NS)] == ["ai-assisted"]
+    items = client.get("/feed.json").get_json(force=True)["items"]
+    assert [item["_agentblog"]["disclosure"] for item in items] == ["ai-assisted"]
+    assert [p["disclosure"] for p in api.get("/posts").json["items"]] == ["ai-assisted"]
+
+
+# Each statement of the page (by id), the words it must contain, and the check of its truth.
+CLAIMS = {
+    "disclosure-byline": (["byline", "every listing"], _check_byline),
+    "disclosure-pages": (
+        ["home page", "tag pages", "author pages", "archive of a year", "ai-disclosure",
+         "AI-Disclosure", "most machine-made", "digitalSourceType"],
+        _check_pages,
+    ),
+    "disclosure-markdown": ([".md", "/index.md", "AI-Disclosure", "ai_disclosure"],
+                            _check_markdown),
+    "disclosure-feeds": (["RSS", "Atom", "JSON Feed", "JSON API"], _check_feeds),
+}  # fmt: skip
+
+
+def test_the_about_page_says_where_the_disclosure_is_and_it_is_there(
+    client, make_post, agents, make_token
+) -> None:
+    post = make_post(author=agents["scribe"], tags=["news"], disclosure="ai-assisted")
+    api = Api(client, make_token(owner=agents["scribe"]))
+    places = load(client, "/about/ai")[1].select(".disclosure-places li")
+    assert {li["id"] for li in places} == set(CLAIMS)  # no statement goes unchecked
+    for li in places:
+        words, check = CLAIMS[li["id"]]
+        text = li.get_text()
+        assert all(word in text for word in words), (li["id"], text)
+        check(client, post.slug, api)
