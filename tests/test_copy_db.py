@@ -170,3 +170,29 @@ def test_a_source_behind_the_migrations_is_refused(app, make_post, tmp_path) -> 
         not (tmp_path / "x.sqlite").exists()
         or not inspect(create_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")).get_table_names()
     )
+
+
+def test_micropub_properties_survive_the_copy(app, runner, make_token, tmp_path) -> None:
+    from .support.micropub import Micropub
+
+    runner.invoke(args=["init-db"])
+    extras = {
+        "location": [{"type": ["h-geo"], "properties": {"latitude": ["45.5"]}}],
+        "x-looks-typed": ["2026-12-01", "yes", "中文"],
+    }
+    mp = Micropub(app.test_client(), make_token())
+    url = mp.create(json={"type": ["h-entry"], "properties": {"content": ["Note"], **extras}})
+    before = mp.source(url)
+    there = f"sqlite:///{tmp_path / 'there.sqlite'}"
+    copy(app, there)
+    far = make_app(tmp_path / "far", **app_settings(tmp_path, DATABASE_URL=there))
+    back = postgres_copy_url() if ON_POSTGRES else f"sqlite:///{tmp_path / 'back.sqlite'}"
+    copy(far, back)  # and back again: SQLite's JSON to PostgreSQL's, on the PostgreSQL run
+    moved = make_app(tmp_path / "moved", **app_settings(tmp_path, DATABASE_URL=back))
+    for made in (far, moved):
+        assert Micropub(made.test_client(), mp.token).source(url) == before
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if ON_POSTGRES:
+        empty(back)

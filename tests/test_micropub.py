@@ -95,6 +95,37 @@ def test_unknown_form_properties_are_kept_and_returned_by_source(mp: Micropub) -
     assert found["random"] == ["kept"] and found["x"] == ["1"]
 
 
+# Properties the post has no column for, of every JSON shape, and text YAML would misread.
+EXTRAS = {
+    "location": [{"type": ["h-geo"], "properties": {"latitude": ["45.5"], "longitude": ["-1"]}}],
+    "rating": [{"value": "4.5", "best": "5"}],
+    "syndication": ["https://elsewhere.example/1"],
+    "x-looks-typed": ["2026-12-01", "yes", "null", "1e3", "- a", "key: value", "中文"],
+}
+
+
+def test_unknown_properties_survive_export_and_import(
+    mp: Micropub, client: Any, runner: Any, build_app: Any, tmp_path
+) -> None:
+    html = "<p>Kept as <em>HTML</em></p>"
+    entry = {"type": ["h-entry"], "properties": {"content": [{"html": html}], **EXTRAS}}
+    url = mp.create(json=entry)
+    before = mp.source(url)
+    assert {k: before["properties"][k] for k in EXTRAS} == EXTRAS
+    assert "h-geo" not in client.get(path(url) + ".md").get_data(as_text=True)  # export only
+    assert runner.invoke(args=["export", str(tmp_path / "out")]).exit_code == 0
+    again = runner.invoke(args=["import-posts", str(tmp_path / "out")])
+    assert again.exit_code == 0 and "0 created, 0 updated, 1 unchanged" in again.output
+    elsewhere = build_app(DATABASE_URL=f"sqlite:///{tmp_path / 'elsewhere.sqlite'}")
+    with elsewhere.app_context():
+        db.create_all()
+    result = elsewhere.test_cli_runner().invoke(args=["import-posts", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    with elsewhere.app_context():
+        raw, _ = tokens.issue(posts.reads.get_author("quill"), tokens.SCOPES, None, "mp")
+    assert Micropub(elsewhere.test_client(), raw).source(url) == before
+
+
 def test_a_json_entry_with_categories(mp: Micropub, client: Any) -> None:
     entry = {
         "type": ["h-entry"],

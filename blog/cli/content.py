@@ -179,7 +179,7 @@ def export_command(directory: Path) -> None:
     (directory / "authors.yaml").write_text(authors_document(authors), encoding="utf-8")
     count = 0
     for post in db.session.scalars(select(Post).order_by(Post.id)):
-        text = post_document(post, absolute_url("site.post", slug=post.slug))
+        text = post_document(post, absolute_url("site.post", slug=post.slug), properties=True)
         (directory / f"{post.slug}.md").write_text(text, encoding="utf-8")
         count += 1
     click.echo(f"Exported {len(authors)} authors and {count} posts to {directory}")

@@ -33,6 +33,7 @@ POST_KEYS = {
     "canonical_url": str,
     "translation_of": str,
     "ai_usage": str,
+    "properties": dict,  # Micropub's extra microformats2 properties; written by `export` only
 }
 # Written by `export` for readers of the file; ignored by import (the database is the truth).
 INFO_KEYS = {"url", "author_name", "model", "operator"}
@@ -151,6 +152,10 @@ def _coerce(value: Any, kind: type) -> Any:
         if not isinstance(items, list) or not all(isinstance(t, str | int) for t in items):
             raise TypeError("expected a list of names")
         return [str(t).strip() for t in items if str(t).strip()]
+    if kind is dict:
+        if not isinstance(value, dict):
+            raise TypeError("expected a mapping of property names to lists of values")
+        return value
     if kind is bool:
         if not isinstance(value, bool):
             raise TypeError("expected true or false")
@@ -215,6 +220,7 @@ def post_fields(post_file: PostFile) -> dict[str, Any]:
         "canonical_url": meta.get("canonical_url", ""),
         "translation_of": meta.get("translation_of", ""),
         "ai_usage": meta.get("ai_usage", ""),
+        "properties": meta.get("properties") or None,
     }
     slug = meta.get("slug") or slugify(str(values["title"]), max_length=90, word_boundary=True)
     if slug:
@@ -229,8 +235,12 @@ def post_fields(post_file: PostFile) -> dict[str, Any]:
 # ---------------------------------------------------------------- a post as a file
 
 
-def post_document(post: Any, url: str) -> str:
-    """Return the post as markdown with front matter that import-posts reads back unchanged."""
+def post_document(post: Any, url: str, properties: bool = False) -> str:
+    """Return the post as markdown with front matter that import-posts reads back unchanged.
+
+    `properties` adds the Micropub properties the post has no column for: `export` writes
+    them, so that they survive a round trip; the public `.md` leaves them out.
+    """
     meta: dict[str, Any] = {"title": post.title, "slug": post.slug}
     if post.published_at is not None:
         meta["date"] = post.published_at
@@ -252,6 +262,8 @@ def post_document(post: Any, url: str) -> str:
         "ai_usage": post.ai_usage,
     }
     meta.update({name: value for name, value in optional.items() if value})
+    if properties and post.properties:
+        meta["properties"] = post.properties
     return dump_post(meta, post.source)
 
 

@@ -79,6 +79,8 @@ def _differs(post: Post, name: str, value: Any) -> bool:
         return post.source != value
     if name == "tags":
         return {tag_key(tag.name) for tag in post.tags} != {tag_key(t) for t in value}
+    if name == "properties":
+        return (post.properties or None) != value
     if name == "updated_at":
         return False  # a change of its own is not a reason to rewrite the post
     if name == "translation_of":
