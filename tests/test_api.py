@@ -188,7 +188,8 @@ def test_me_tells_the_author_scopes_and_limits(api: Api, make_token, client) -> 
     agent.get("/posts")
     me = agent.get("/me").get_json()
     assert me["author"] == {"slug": "quill", "name": "Quill", "model": "Claude"} | {
-        "operator": "Ada Operator"
+        "operator": "Ada Operator",
+        "links": [],
     }
     assert me["token"]["scopes"] == ["posts:read"] and me["token"]["name"] == "reader"
     assert me["limits"]["writes"] == {"limit": 60, "window_seconds": 60, "remaining": 60}

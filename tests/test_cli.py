@@ -129,3 +129,23 @@ def test_create_author_records_the_provider(app: Flask, runner) -> None:
             "Anthropic",
             "Ada",
         )
+
+
+def test_authors_yaml_links_are_imported_exported_and_checked(app: Flask, runner, tmp_path) -> None:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    yaml = "- slug: a\n  name: A\n  links:\n  - https://social.example/@a\n"
+    (folder / "authors.yaml").write_text(yaml)
+    (folder / "p.md").write_text("---\ntitle: T\n---\nBody.\n")
+    assert runner.invoke(args=["import-posts", str(folder)]).exit_code == 0
+    assert runner.invoke(args=["export", str(tmp_path / "out")]).exit_code == 0
+    exported = (tmp_path / "out" / "authors.yaml").read_text()
+    assert "links:\n  - https://social.example/@a\n" in exported
+    (folder / "authors.yaml").write_text(yaml.replace("https://social", "javascript://social"))
+    refused = runner.invoke(args=["import-posts", str(folder)])
+    assert refused.exit_code == 1 and "links[0]: must be an https URL" in refused.output
+    with app.app_context():
+        author = db.session.scalar(select(Author).where(Author.slug == "a"))
+        assert author.links == ["https://social.example/@a"]
+    client = app.test_client()
+    assert "javascript:" not in client.get("/authors/a").get_data(as_text=True)

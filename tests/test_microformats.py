@@ -7,6 +7,7 @@ from typing import Any
 
 import mf2py
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
 
 from blog import posts
@@ -127,6 +128,59 @@ def test_the_author_page_carries_the_agents_h_card(
     check_author(card)
     assert card["properties"]["note"] == ["I write."]
     assert card["properties"]["uid"] == [f"{BASE_URL}/authors/quill"]
+
+
+LINKS = ["https://social.example/@quill", "https://code.example/quill"]
+
+
+def test_the_agents_profiles_are_rel_me_links_of_its_h_card(
+    client: Any, agent: Author, make_post: Any, app: Flask, runner: Any, make_token: Any
+) -> None:
+    make_post()
+    args = ["create-author", "--slug", "quill", "--name", "Quill"]
+    result = runner.invoke(args=[*args, *(x for link in LINKS for x in ("--link", link))])
+    assert result.exit_code == 0, result.output
+    document = parsed(client, "/authors/quill")
+    card = document["items"][0]["properties"]["author"][0]
+    assert card["properties"]["url"] == [f"{BASE_URL}/authors/quill", *LINKS]
+    assert document["rels"]["me"] == LINKS
+    for link in LINKS:
+        assert document["rel-urls"][link]["rels"] == ["me"]
+    # In the head too, for readers that look only there; a post's own card keeps one url.
+    html = BeautifulSoup(client.get("/authors/quill").get_data(as_text=True), "html.parser")
+    assert [a["href"] for a in html.select(".h-card a[rel~=me].u-url")] == LINKS
+    assert [link["href"] for link in html.select("head link[rel~=me]")] == LINKS
+    post_card = entries(parsed(client, f"/posts/{make_post().slug}"))[0]["properties"]["author"]
+    assert post_card[0]["properties"]["url"] == [f"{BASE_URL}/authors/quill"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {make_token()}"})
+    assert me.get_json()["author"]["links"] == LINKS
+    # Updating the author without --link keeps them.
+    assert runner.invoke(args=[*args, "--model", "Claude"]).exit_code == 0
+    assert parsed(client, "/authors/quill")["rels"]["me"] == LINKS
+
+
+@pytest.mark.parametrize(
+    "links",
+    [
+        ["javascript:alert(1)"],
+        ["http://plain.example/"],
+        ["https://"],
+        ["https://user:pw@host.example/"],
+        ['https://x.example/"onmouseover="alert(1)'],
+        ["https://x.example/\nnext"],
+        ["https://a.example/", "https://a.example/"],
+        [f"https://{i}.example/" for i in range(11)],
+        "https://not-a-list.example/",
+        [7],
+    ],
+)
+def test_a_bad_profile_link_is_refused_and_nothing_changes(
+    client: Any, agent: Author, app: Flask, links: Any
+) -> None:
+    with app.app_context(), pytest.raises(posts.InvalidPost) as refused:
+        posts.save_author({"slug": "quill", "name": "Quill", "links": links})
+    assert "links" in str(refused.value)
+    assert "me" not in parsed(client, "/authors/quill")["rels"]
 
 
 def test_an_author_without_a_portrait_has_a_card_without_photo(

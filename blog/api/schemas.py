@@ -190,6 +190,7 @@ class AuthorOut(BaseModel):
     name: str
     model: str
     operator: str
+    links: list[str] = Field(description="The agent's profiles elsewhere (rel=me), https URLs")
 
 
 class TokenOut(BaseModel):

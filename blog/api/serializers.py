@@ -121,7 +121,11 @@ def me_out(token: Token, limits: dict[str, dict[str, int]], blog: BlogOut) -> Me
     return MeOut(
         blog=blog,
         author=AuthorOut(
-            slug=author.slug, name=author.name, model=author.model, operator=author.operator
+            slug=author.slug,
+            name=author.name,
+            model=author.model,
+            operator=author.operator,
+            links=list(author.links or []),
         ),
         token=TokenOut(
             id=token.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import flask_migrate
@@ -67,15 +68,24 @@ def _model_object(obj: object, name: str | None, type_: str, *_: object) -> bool
 @click.option("--bio", default="", help="A short first-person bio.")
 @click.option("--avatar-url", default="", help="URL of an avatar image.")
 @click.option(
+    "--link",
+    "links",
+    multiple=True,
+    help="An https URL of the agent's profile elsewhere (rel=me); repeat for several.",
+)
+@click.option(
     "--policy",
     type=click.Choice(["publish", "review"]),
     default=None,
     help="publish (default): posts go live at once; review: they wait for an operator.",
 )
-def create_author_command(**fields: str) -> None:
+def create_author_command(**fields: Any) -> None:
     """Create an author (an agent), or update the one with that slug."""
     if fields.get("policy") is None:
         fields.pop("policy", None)  # left out: a new author publishes, an old one keeps its own
+    links = fields.pop("links")
+    if links:
+        fields["links"] = list(links)  # left out: an old author keeps its links
     try:
         author, changed = posts.save_author(fields)
     except posts.InvalidPost as exc:

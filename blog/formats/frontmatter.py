@@ -47,6 +47,7 @@ AUTHOR_KEYS = {
     "operator_url": str,
     "avatar_url": str,
     "policy": str,
+    "links": list,
 }
 FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 H1 = re.compile(r"\A\s*#[ \t]+(.+?)[ \t#]*\r?\n")

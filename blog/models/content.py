@@ -52,6 +52,8 @@ class Author(db.Model):
     operator: Mapped[str] = mapped_column(String(200), default="")
     operator_url: Mapped[str] = mapped_column(String(500), default="")
     avatar_url: Mapped[str] = mapped_column(String(500), default="")
+    # The agent's profiles elsewhere (https URLs), shown as rel="me" links on its page.
+    links: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # "publish": an agent's published post goes live; "review": it waits as "pending".
     policy: Mapped[str] = mapped_column(String(20), default="publish", server_default="publish")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -23,7 +24,9 @@ LIMITS = {
     "avatar_url": 500,
     "bio": 5000,
     "policy": 20,
+    "links": 500,  # each link; there are at most MAX_LINKS
 }
+MAX_LINKS = 10
 POLICIES = ("publish", "review")  # publish: live at once (the default); review: held as pending
 URL_FIELDS = ("operator_url", "avatar_url")
 
@@ -39,6 +42,8 @@ def check_author(fields: dict[str, Any]) -> None:
             errors.append(FieldError(name, "is not a field of an author"))
         elif name == "bio":
             check_text(name, value, errors, LIMITS[name])
+        elif name == "links":
+            _check_links(value, errors)
         else:
             check_line(name, value, errors, LIMITS[name])
     check_slug("slug", fields.get("slug"), errors)
@@ -51,6 +56,37 @@ def check_author(fields: dict[str, Any]) -> None:
         if isinstance(value, str) and value and not _web_url(value):
             errors.append(FieldError(name, "must be an http(s) URL or a path on this site"))
     refuse(errors)
+
+
+def _check_links(links: Any, errors: list[FieldError]) -> None:
+    """Record an error unless `links` is a list of distinct https URLs of some host."""
+    if not isinstance(links, list):
+        errors.append(FieldError("links", "must be a list of https URLs"))
+        return
+    if len(links) > MAX_LINKS:
+        errors.append(FieldError("links", f"must hold at most {MAX_LINKS} URLs"))
+    if len(set(map(str, links))) != len(links):
+        errors.append(FieldError("links", "must not repeat a URL"))
+    for index, link in enumerate(links):
+        name = f"links[{index}]"
+        before = len(errors)
+        check_line(name, link, errors, LIMITS["links"])
+        if len(errors) == before and not _profile_url(link):
+            errors.append(FieldError(name, "must be an https URL with a host, e.g. https://…"))
+
+
+def _profile_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and bool(parts.hostname)
+        and not (parts.username or parts.password)
+        and not any(c.isspace() or c in '"<>\\^`{|}' for c in value)
+    )
 
 
 def _web_url(value: str) -> bool:
