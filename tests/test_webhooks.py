@@ -18,6 +18,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask
 from http_message_signatures import HTTPMessageVerifier, MappingKeyResolver, algorithms
+from http_message_signatures.exceptions import InvalidSignature
+from requests.structures import CaseInsensitiveDict
 from sqlalchemy import func, select, update
 
 from blog import posts
@@ -353,6 +355,49 @@ def check_with_the_package(request: Any, url: str, keys: dict[str, Any]) -> Any:
         body=request.body,
     )
     return result
+
+
+def directory_answer(client: Any, url: str = BASE, **headers: str) -> requests.Response:
+    """The directory's answer to a GET of it at `url`'s origin, as the package reads one."""
+    answer = client.get(signatures.DIRECTORY_PATH, headers=headers)
+    response = requests.Response()
+    response.status_code = answer.status_code
+    response.headers = CaseInsensitiveDict(dict(answer.headers))
+    response.request = requests.Request("GET", url + signatures.DIRECTORY_PATH).prepare()
+    return response
+
+
+def check_directory(answer: requests.Response, keys: dict[str, Any]) -> list[Any]:
+    """Verify the directory's own signatures with http-message-signatures."""
+    verifier = HTTPMessageVerifier(
+        signature_algorithm=algorithms.ED25519,
+        key_resolver=MappingKeyResolver(public_keys=keys, private_keys={}),
+    )
+    return verifier.verify(
+        answer, expect_tag="http-message-signatures-directory", require_components=(REQ_AUTHORITY,)
+    )
+
+
+REQ_AUTHORITY = '"@authority";req'
+
+
+def test_the_key_directory_answer_is_signed_by_each_of_its_keys(client) -> None:
+    keys = directory_keys(client)
+    answer = directory_answer(client)
+    results = check_directory(answer, keys)
+    assert len(results) == len(keys) == 1  # one signature per key listed
+    [result] = results
+    assert result.parameters["keyid"] in keys and result.parameters["alg"] == "ed25519"
+    assert result.parameters["expires"] > result.parameters["created"]
+    covered = dict(result.covered_components)
+    assert covered.pop(REQ_AUTHORITY) == "blog.example" and list(covered) == ['"@signature-params"']
+    # Never replayed stale: each answer, a 304 too, is signed when it is sent.
+    again = directory_answer(client, **{"If-None-Match": answer.headers["ETag"]})
+    assert again.status_code == 304 and check_directory(again, keys)
+    # Bound to the blog's authority: asked under another Host, it vouches for no other site.
+    elsewhere = directory_answer(client, "https://evil.example", Host="evil.example")
+    with pytest.raises(InvalidSignature):
+        check_directory(elsewhere, keys)
 
 
 def test_webhooks_carry_web_bot_auth_signatures_and_keep_the_hmac(

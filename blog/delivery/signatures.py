@@ -4,7 +4,9 @@ The blog's own key is derived (HKDF-SHA256) from SECRET_KEY, so every host of on
 signs with the same key and nothing needs storing; changing SECRET_KEY rotates it. Its
 public half is served at /.well-known/http-message-signatures-directory; each signed
 request names that origin in `Signature-Agent` and covers it (draft-meunier-web-bot-auth-
-architecture-04, draft-meunier-http-message-signatures-directory-04).
+architecture-04, draft-meunier-http-message-signatures-directory-04). The directory's own
+answer is signed with each key it lists, binding the keys to the blog's authority (the
+directory draft's "Binding keys to the directory authority").
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ LABEL = "sig1"
 LIFETIME = 300  # seconds a signature is valid: enough for a slow receiver, short for replay
 DIRECTORY_PATH = "/.well-known/http-message-signatures-directory"
 DIRECTORY_TYPE = "application/http-message-signatures-directory+json"
+DIRECTORY_TAG = "http-message-signatures-directory"
+# A directory answer may sit in caches (max-age DIRECTORY_MAX_AGE): its signature lasts longer.
+DIRECTORY_LIFETIME = 3600
+DIRECTORY_MAX_AGE = 300
 _INFO = b"agentblog request signing key v1"
 
 
@@ -87,14 +93,37 @@ def sign_request(
         f';keyid="{key_id(jwk)}";alg="ed25519";nonce="{secrets.token_urlsafe(16)}";tag="{TAG}"'
     )
     values = {
-        "@method": method.upper(),
-        "@authority": parts.netloc.lower(),
-        "@path": parts.path or "/",
-        "content-digest": signed["Content-Digest"],
-        "signature-agent": signed["Signature-Agent"],
+        '"@method"': method.upper(),
+        '"@authority"': parts.netloc.lower(),
+        '"@path"': parts.path or "/",
+        '"content-digest"': signed["Content-Digest"],
+        '"signature-agent"': signed["Signature-Agent"],
     }
-    base = "".join(f'"{c}": {values[c]}\n' for c in components) + f'"@signature-params": {params}'
-    signature = blog_key(secret_key).sign(base.encode())
-    signed["Signature-Input"] = f"{LABEL}={params}"
-    signed["Signature"] = f"{LABEL}=:{base64.b64encode(signature).decode()}:"
-    return signed
+    return {**signed, **_signature(values, params, secret_key)}
+
+
+def sign_directory(secret_key: str, authority: str) -> dict[str, str]:
+    """Return the Signature-Input and Signature of the key directory's answer.
+
+    One signature per key listed (the blog has one), covering `"@authority";req` (the
+    authority of the request answered) with created, expires, keyid, alg and
+    tag="http-message-signatures-directory". The caller passes the blog's own authority,
+    never the request's Host: signing any Host would vouch for a directory elsewhere.
+    """
+    created = int(time.time())
+    params = (
+        '("@authority";req)'
+        f";created={created};expires={created + DIRECTORY_LIFETIME}"
+        f';keyid="{key_id(public_jwk(secret_key))}";alg="ed25519";tag="{DIRECTORY_TAG}"'
+    )
+    return _signature({'"@authority";req': authority.lower()}, params, secret_key)
+
+
+def _signature(values: dict[str, str], params: str, secret_key: str) -> dict[str, str]:
+    """Sign RFC 9421's signature base of these component values and parameters."""
+    base = "".join(f"{name}: {value}\n" for name, value in values.items())
+    signature = blog_key(secret_key).sign(f'{base}"@signature-params": {params}'.encode())
+    return {
+        "Signature-Input": f"{LABEL}={params}",
+        "Signature": f"{LABEL}=:{base64.b64encode(signature).decode()}:",
+    }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app
+from flask import Response, abort, current_app, request
 
 from ..delivery import signatures
 from ..formats import discovery
@@ -95,8 +97,18 @@ def doc(name: str) -> Any:
 
 
 @bp.get(signatures.DIRECTORY_PATH)
-@conditional.conditional()
 def signatures_directory() -> Any:
-    """The blog's Web Bot Auth key directory (a JWK Set)."""
-    document = signatures.directory(str(current_app.config["SECRET_KEY"]))
-    return _json(document, signatures.DIRECTORY_TYPE)
+    """The blog's Web Bot Auth key directory (a JWK Set), its answer signed by its keys.
+
+    Not `conditional`: a replayed answer would carry an old signature. Its ETag is the
+    key set's; a 304 is signed afresh too.
+    """
+    secret = str(current_app.config["SECRET_KEY"])
+    response = _json(signatures.directory(secret), signatures.DIRECTORY_TYPE)
+    response.set_etag(hashlib.blake2b(response.get_data(), digest_size=16).hexdigest())
+    response.cache_control.public = True
+    response.cache_control.max_age = signatures.DIRECTORY_MAX_AGE
+    response.make_conditional(request)
+    authority = urlsplit(current_app.config["BASE_URL"]).netloc
+    response.headers.update(signatures.sign_directory(secret, authority))
+    return response
