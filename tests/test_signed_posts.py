@@ -22,8 +22,10 @@ from blog.extensions import db
 from blog.models import AuthorKey
 
 from .support.asserts import assert_problem
+from .support.documents import Document, DocumentServer
 from .support.factories import TEST_DATABASE_URL, make_app
 from .support.live import served_blog
+from .support.receiver import blog_keys, check_signed
 
 AUTHOR = {"slug": "quill", "name": "Quill", "model": "Claude", "operator": "Ada"}
 DID = "did:web:blog.example:authors:quill"
@@ -229,3 +231,27 @@ def test_lists_carry_the_same_signature_as_the_single_read(client, api, make_pos
         assert listed[public.id]["signature"] == single[public.id]["signature"] == signature
         if draft.id in listed:
             assert listed[draft.id]["signature"] is single[draft.id]["signature"] is None
+
+
+def test_the_verify_commands_fetches_are_signed_web_bot_auth_requests(
+    settings, build_app, make_post
+) -> None:
+    app = build_app(**settings, FETCH_ALLOW_LOOPBACK=True)
+    client = app.test_client()
+    make_post(slug="p")
+    copy = DocumentServer()
+    try:
+        for name in ("/posts/p.md", "/posts/p.md.jws"):
+            copy.documents[name] = Document(client.get(name).data, "text/plain")
+        result = app.test_cli_runner().invoke(args=["verify", f"{copy.url}/posts/p"])
+        # Not verified (the copy is not of the signer's host), but it asked for both, signed.
+        assert result.exit_code != 0 and "is not of the post's host" in result.output
+        assert [path for path, _ in copy.received] == ["/posts/p.md", "/posts/p.md.jws"]
+        keys = blog_keys(client)
+        for path, headers in copy.received:
+            assert headers["Signature-Agent"] == '"https://blog.example"'
+            found = check_signed("GET", copy.url + path, headers, keys)
+            assert found.parameters["tag"] == "web-bot-auth"
+            assert "Content-Digest" not in headers  # a GET has no body to digest
+    finally:
+        copy.stop()

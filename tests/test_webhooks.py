@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask
 from http_message_signatures import HTTPMessageVerifier, MappingKeyResolver, algorithms
 from http_message_signatures.exceptions import InvalidSignature
@@ -29,7 +27,8 @@ from blog.models import Delivery, DeliveryAttempt, Event
 
 from .conftest import BASE_URL
 from .support.factories import app_settings
-from .support.receiver import wait_until
+from .support.receiver import blog_keys as directory_keys
+from .support.receiver import check_signed, wait_until
 
 FAST = {
     "WEBHOOK_ALLOW_PRIVATE": True,  # the receiver lives on 127.0.0.1
@@ -328,33 +327,9 @@ def test_settled_events_are_pruned_after_thirty_days(app, runner, receiver, work
 BASE = "https://blog.example"
 
 
-def directory_keys(client: Any) -> dict[str, Ed25519PublicKey]:
-    """Read the key directory as a verifier would: JWKs by their RFC 7638 thumbprint."""
-    response = client.get("/.well-known/http-message-signatures-directory")
-    assert response.status_code == 200
-    assert response.mimetype == "application/http-message-signatures-directory+json"
-    found = {}
-    for jwk in response.get_json(force=True)["keys"]:
-        assert set(jwk) == {"kty", "crv", "x"} and jwk["crv"] == "Ed25519"  # no private "d"
-        raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
-        found[signatures.key_id(jwk)] = Ed25519PublicKey.from_public_bytes(raw)
-    return found
-
-
 def check_with_the_package(request: Any, url: str, keys: dict[str, Any]) -> Any:
-    """Verify a received request with http-message-signatures (an independent RFC 9421)."""
-    message = requests.Request("POST", url, headers=request.headers, data=request.body).prepare()
-    verifier = HTTPMessageVerifier(
-        signature_algorithm=algorithms.ED25519,
-        key_resolver=MappingKeyResolver(public_keys=keys, private_keys={}),
-    )
-    [result] = verifier.verify(
-        message,
-        expect_tag="web-bot-auth",
-        require_components=("@authority", "signature-agent", "content-digest"),
-        body=request.body,
-    )
-    return result
+    """Verify a received delivery with http-message-signatures (an independent RFC 9421)."""
+    return check_signed("POST", url, request.headers, keys, request.body)
 
 
 def directory_answer(client: Any, url: str = BASE, **headers: str) -> requests.Response:

@@ -176,9 +176,7 @@ def attempt(delivery: Delivery) -> outbox.Attempt:
     started = time.monotonic()
     try:
         body, headers = webhooks.request_for(delivery)
-        headers = signatures.sign_request(
-            "POST", delivery.url, body, headers, config["SECRET_KEY"], config["BASE_URL"]
-        )
+        headers = signatures.outgoing("POST", delivery.url, headers, body)
         answer = safehttp.post(
             delivery.url,
             body,

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 
 TAG = "web-bot-auth"
 LABEL = "sig1"
@@ -72,19 +73,38 @@ def content_digest(body: bytes) -> str:
     return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
 
 
-def sign_request(
-    method: str, url: str, body: bytes, headers: dict[str, str], secret_key: str, agent: str
+def outgoing(
+    method: str, url: str, headers: dict[str, str], body: bytes | None = None
 ) -> dict[str, str]:
-    """Return headers plus Content-Digest, Signature-Agent, Signature-Input and Signature.
+    """Sign a request the blog sends (webhook, ping, fetch) with the app's key and origin."""
+    config = current_app.config
+    return sign_request(
+        method, url, body, headers, str(config["SECRET_KEY"]), str(config["BASE_URL"])
+    )
 
-    Covered: the method, authority, path, the body's digest and the Signature-Agent (the
-    blog's origin, where the directory is); `tag="web-bot-auth"`, created and expires.
+
+def sign_request(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    secret_key: str,
+    agent: str,
+) -> dict[str, str]:
+    """Return headers plus Signature-Agent, Signature-Input, Signature (and Content-Digest).
+
+    Covered: the method, authority, path, the body's digest when there is a body (a GET has
+    none) and the Signature-Agent (the blog's origin, where the directory is);
+    `tag="web-bot-auth"`, created, expires, keyid, alg and a nonce.
     """
     parts = urlsplit(url)
     signed = dict(headers)
-    signed["Content-Digest"] = content_digest(body)
+    if body is not None:
+        signed["Content-Digest"] = content_digest(body)
     signed["Signature-Agent"] = f'"{agent}"'
     components = ("@method", "@authority", "@path", "content-digest", "signature-agent")
+    if body is None:
+        components = tuple(c for c in components if c != "content-digest")
     created = int(time.time())
     jwk = public_jwk(secret_key)
     params = (
@@ -96,9 +116,10 @@ def sign_request(
         '"@method"': method.upper(),
         '"@authority"': parts.netloc.lower(),
         '"@path"': parts.path or "/",
-        '"content-digest"': signed["Content-Digest"],
+        '"content-digest"': signed.get("Content-Digest", ""),
         '"signature-agent"': signed["Signature-Agent"],
     }
+    values = {name: value for name, value in values.items() if name.strip('"') in components}
     return {**signed, **_signature(values, params, secret_key)}
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from ..formats import signatures
 from . import safehttp
+from .signatures import outgoing
 
 
 class NotVerified(ValueError):
@@ -30,7 +31,8 @@ def urls(url: str) -> tuple[str, str]:
 
 def _fetch(url: str, what: str, timeout: float, allow_loopback: bool) -> bytes:
     try:
-        answer = safehttp.get(url, {"Accept": "*/*"}, timeout, allow_loopback)
+        headers = outgoing("GET", url, {"Accept": "*/*"})
+        answer = safehttp.get(url, headers, timeout, allow_loopback)
     except safehttp.Refused as exc:
         raise NotVerified(f"refused to fetch the {what} ({url}): {exc}") from None
     except OSError as exc:

@@ -92,7 +92,8 @@ def _fetch(origin: str) -> dict[str, Ed25519PublicKey]:
         raise NotVerified("the signature directory must be served over https")
     url = origin + signatures.DIRECTORY_PATH
     try:
-        answer = safehttp.get(url, {"Accept": signatures.DIRECTORY_TYPE}, 5.0, loopback, 65536)
+        headers = signatures.outgoing("GET", url, {"Accept": signatures.DIRECTORY_TYPE})
+        answer = safehttp.get(url, headers, 5.0, loopback, 65536)
         if answer.status != 200:
             raise NotVerified(f"the directory {url} answered {answer.status}")
         document = json.loads(answer.body)

@@ -10,7 +10,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from flask import current_app
 
 from ..access import oauth, oauth_clients, tokens
-from ..delivery import safehttp
+from ..delivery import safehttp, signatures
 from ..http.urls import absolute_url, site_url
 from ..models import OAuthClient, OAuthGrant
 
@@ -98,7 +98,7 @@ def fetch_policy() -> oauth_clients.FetchPolicy:
     def fetch(url: str, max_bytes: int) -> tuple[int, bytes]:
         answer = safehttp.get(
             url,
-            {"Accept": "application/json"},
+            signatures.outgoing("GET", url, {"Accept": "application/json"}),
             timeout,
             allow_loopback=loopback,
             max_bytes=max_bytes,

@@ -19,10 +19,11 @@ class Document:
 
 @dataclass
 class DocumentServer:
-    """Serve `documents` on 127.0.0.1 by path; count the GETs each path got."""
+    """Serve `documents` on 127.0.0.1 by path; count the GETs each path got, keep their headers."""
 
     documents: dict[str, Document] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    received: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (path, headers)
     tls: ssl.SSLContext | None = None  # HTTPS when given
 
     def __post_init__(self) -> None:
@@ -38,11 +39,12 @@ class DocumentServer:
         return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
-        documents, hits = self.documents, self.hits
+        documents, hits, received = self.documents, self.hits, self.received
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 hits[self.path] = hits.get(self.path, 0) + 1
+                received.append((self.path, dict(self.headers)))
                 found = documents.get(self.path, Document(b"not found", "text/plain", 404))
                 self.send_response(found.status)
                 self.send_header("Content-Type", found.content_type)

@@ -1,7 +1,9 @@
-"""A real HTTP receiver on 127.0.0.1 for webhook and WebSub tests, and a wait helper."""
+"""A real HTTP receiver on 127.0.0.1 for webhook and WebSub tests, a wait helper, and the
+independent check (http-message-signatures) of what the blog signs."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable
@@ -9,6 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from http_message_signatures import HTTPMessageVerifier, MappingKeyResolver, algorithms
+
+from blog.delivery import signatures
 
 
 @dataclass
@@ -81,3 +89,37 @@ def wait_until(check: Callable[[], Any], timeout: float = 30, what: str = "") ->
             return found
         time.sleep(0.05)
     raise AssertionError(f"gave up waiting for {what or check}")
+
+
+# ---------------------------------------------------------------- Web Bot Auth, checked apart
+
+
+def blog_keys(client: Any) -> dict[str, Any]:
+    """Read the blog's key directory as a verifier would: JWKs by their RFC 7638 thumbprint."""
+    response = client.get(signatures.DIRECTORY_PATH)
+    assert response.status_code == 200
+    assert response.mimetype == signatures.DIRECTORY_TYPE
+    found = {}
+    for jwk in response.get_json(force=True)["keys"]:
+        assert set(jwk) == {"kty", "crv", "x"} and jwk["crv"] == "Ed25519"  # no private "d"
+        raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+        found[signatures.key_id(jwk)] = Ed25519PublicKey.from_public_bytes(raw)
+    return found
+
+
+def check_signed(
+    method: str, url: str, headers: dict[str, str], keys: dict[str, Any], body: bytes | None = None
+) -> Any:
+    """Verify a received request's web-bot-auth signature with http-message-signatures."""
+    message = requests.Request(method, url, headers=headers, data=body).prepare()
+    verifier = HTTPMessageVerifier(
+        signature_algorithm=algorithms.ED25519,
+        key_resolver=MappingKeyResolver(public_keys=keys, private_keys={}),
+    )
+    covered = ("@method", "@authority", "@path", "signature-agent")
+    if body is not None:
+        covered += ("content-digest",)
+    [result] = verifier.verify(
+        message, expect_tag="web-bot-auth", require_components=covered, body=body
+    )
+    return result
