@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
+import mf2py
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,7 +17,9 @@ from blog.access import tokens
 
 from .conftest import BASE_URL
 from .support.documents import Document, DocumentServer
-from .support.oauth import Flow
+from .support.micropub import Micropub
+from .support.oauth import REDIRECT, Flow
+from .support.receiver import blog_keys, check_signed
 
 
 @pytest.fixture
@@ -89,3 +93,47 @@ def test_without_the_profile_scope_only_me_is_returned(indie: Flask) -> None:
     flow.register()
     issued = flow.tokens(scope="create")
     assert issued["me"] == f"{BASE_URL}/authors/quill" and "profile" not in issued
+
+
+def test_a_micropub_client_signs_in_with_indieauth_and_publishes(
+    indie: Flask, documents: DocumentServer
+) -> None:
+    """The whole way: client metadata, PKCE with `me`, the operator's consent, then Micropub."""
+    client = indie.test_client()
+    client_id = documents.url + "/app"
+    metadata = {"client_id": client_id, "client_name": "Notes", "redirect_uris": [REDIRECT]}
+    documents.documents["/app"] = Document(json.dumps(metadata).encode())
+    me = f"{BASE_URL}/authors/quill"
+    flow = Flow(client, client_id=client_id)
+    assert flow.consent_page(scope="create update", me=me).status_code == 200  # /admin/login
+    issued = flow.tokens(scope="create update", me=me)
+    assert issued["me"] == me and issued["token_type"].lower() == "bearer"
+    # The blog fetched the client's document with a signed (Web Bot Auth) request.
+    [(path, headers)] = {(p, tuple(h.items())) for p, h in documents.received}
+    check_signed("GET", client_id, dict(headers), blog_keys(client))
+    mp = Micropub(client, issued["access_token"])
+    by_form = mp.create(data={"h": "entry", "name": "By form", "content": "Sent as a form."})
+    by_json = mp.create(
+        json={"type": ["h-entry"], "properties": {"name": ["By JSON"], "content": ["As JSON."]}}
+    )
+    for url, name, text in (
+        (by_form, "By form", "Sent as a form."),
+        (by_json, "By JSON", "As JSON."),
+    ):
+        page = client.get(urlsplit(url).path)
+        document = mf2py.parse(doc=page.get_data(as_text=True), url=url)
+        [entry] = [item for item in document["items"] if "h-entry" in item["type"]]
+        assert entry["properties"]["name"] == [name]
+        assert entry["properties"]["content"][0]["value"] == text
+        assert entry["properties"]["url"] == [url]
+        assert entry["properties"]["author"][0]["properties"]["url"] == [me]
+    # Bound to Micropub (RFC 8707): the JSON API refuses the same token, and writes nothing.
+    bearer = {"Authorization": f"Bearer {issued['access_token']}"}
+    assert client.get("/api/v1/posts", headers=bearer).status_code == 401
+    refused = client.post("/api/v1/posts", headers=bearer, json={"title": "T", "content": "C"})
+    assert refused.status_code == 401 and refused.mimetype == "application/problem+json"
+    with indie.app_context():
+        assert [p.title for p in posts.reads.author_posts(1, None, None, None, 10)] == [
+            "By JSON",
+            "By form",
+        ]

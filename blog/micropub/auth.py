@@ -1,10 +1,9 @@
 """Who may do what over Micropub: the token (header or form field) and Micropub's scopes.
 
 Micropub names its scopes create, update, delete, media and draft; an API token carries
-posts:* scopes. `REQUIRES` is the one mapping between them. The seam for IndieAuth (issue 14):
-a token issued by the authorization server for the Micropub resource carries Micropub scope
-names itself; `http.auth.authenticate` will find it, and `holds` will read its scopes as they
-are instead of through `REQUIRES`. Nothing else here changes.
+posts:* scopes. `REQUIRES` is the one mapping between them. A token the authorization
+server issued for the Micropub resource (IndieAuth) carries Micropub's scope names
+themselves: `holds` reads those as they are (create also allows what draft allows).
 """
 
 from __future__ import annotations
@@ -20,8 +19,10 @@ REQUIRES: dict[str, frozenset[str]] = {
     "delete": frozenset({"posts:delete"}),  # delete and undelete
     "media": frozenset({"posts:write"}),
 }
+# Micropub scopes that also grant another (a token that may publish may save a draft).
+IMPLIED = {"draft": frozenset({"create"})}
 # q=source shows a post as stored, drafts too: reading or updating posts is enough.
-SOURCE_SCOPES = ("posts:read", "posts:write")
+SOURCE_SCOPES = ("posts:read", "posts:write", "create", "update")
 
 
 def authenticate(form_token: str | None) -> None:
@@ -35,7 +36,18 @@ def authenticate(form_token: str | None) -> None:
 
 def holds(scope: str) -> bool:
     """Tell whether the current token may do what the Micropub `scope` allows."""
-    return REQUIRES[scope] <= tokens.scopes_of(auth.current_token())
+    held = tokens.scopes_of(auth.current_token())
+    named = {scope} | IMPLIED.get(scope, frozenset())
+    return bool(named & held) or REQUIRES[scope] <= held
+
+
+def updates_published() -> bool:
+    """Tell whether the token's own Micropub `update` scope covers published posts.
+
+    An IndieAuth token granted `update` may edit what is published, as Micropub means; an
+    API token's posts:write may not without posts:publish (create's).
+    """
+    return "update" in tokens.scopes_of(auth.current_token())
 
 
 def require(scope: str) -> None:
@@ -51,5 +63,5 @@ def require(scope: str) -> None:
 def require_source() -> None:
     """Refuse (403) a token that may neither read nor update posts."""
     if not any(auth.has_scope(scope) for scope in SOURCE_SCOPES):
-        detail = "q=source needs a token that may read or update posts (posts:read or posts:write)"
+        detail = "q=source needs a token that may read, create or update posts"
         raise Problem(403, "insufficient_scope", detail)

@@ -78,7 +78,8 @@ def _update(post: Post, changes: dict[str, Any]) -> Response:
     current.pop("url")
     changed = apply_changes(current, changes)
     fields = properties.post_values(changed)
-    if post.status == "published" or fields.get("status") == "published":
+    publishing = fields.get("status") == "published" and post.status != "published"
+    if publishing or (post.status == "published" and not auth.updates_published()):
         auth.require("create")
     fields = {k: v for k, v in fields.items() if v != _stored(post, k)}
     if fields:
