@@ -164,52 +164,60 @@ def other_jws(kid: str, payload: bytes) -> bytes:
 def test_verify_checks_live_posts_tampered_copies_wrong_keys_and_rotation(tmp_path: Path):
     with served_blog(tmp_path, AUTHOR) as (_app, base, token):
         database = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'blog.sqlite'}"
-        cli = make_app(
+        cli_app = make_app(
             tmp_path / "instance",
             SECRET_KEY="live-test",
             DATABASE_URL=database,
             FETCH_ALLOW_LOOPBACK=True,
-        ).test_cli_runner()  # fmt: skip  (the server's instance: its site version too)
-        headers = {"Authorization": f"Bearer {token}"}
-        old = {"title": "Old", "content": "Old words.", "status": "published", "slug": "old"}
-        assert requests.post(f"{base}/api/v1/posts", json=old, headers=headers).status_code == 201
+        )  # fmt: skip  (the server's instance: its site version too)
+        try:
+            check_verify_live(cli_app.test_cli_runner(), base, token)
+        finally:
+            with cli_app.app_context():  # close its pool: no connection left to the GC
+                db.session.remove()
+                db.engine.dispose()
 
-        good = cli.invoke(args=["verify", f"{base}/posts/old"])
-        assert good.exit_code == 0 and "VERIFIED" in good.output and "current key" in good.output
 
-        markdown = requests.get(f"{base}/posts/old.md", timeout=10).content
-        signature = requests.get(f"{base}/posts/old.md.jws", timeout=10).content
-        kid = json.loads(unb64(signature.decode().split(".")[0]))["kid"]
-        tampered = markdown.replace(b"Old words.", b"New words.")
-        cases = [
-            ("does not match", {"/posts/old.md": tampered, "/posts/old.md.jws": signature}),
-            ("does not match", {
-                "/posts/old.md": markdown, "/posts/old.md.jws": other_jws(kid, markdown),
-            }),
-            ("lists no key", {
-                "/posts/old.md": markdown,
-                "/posts/old.md.jws": other_jws(kid.split("#")[0] + "#unknown", markdown),
-            }),
-            ("not a detached", {"/posts/old.md": markdown, "/posts/old.md.jws": b"garbage"}),
-        ]  # fmt: skip
-        for expected, routes in cases:
-            with fake_host(routes) as copy:
-                bad = cli.invoke(args=["verify", f"{copy}/posts/old.md"])
-            assert bad.exit_code != 0 and "NOT VERIFIED" in bad.output, bad.output
-            assert expected in bad.output, (expected, bad.output)
+def check_verify_live(cli: Any, base: str, token: str) -> None:
+    """Verify a live post, tampered copies, a wrong key, and the same post after rotation."""
+    headers = {"Authorization": f"Bearer {token}"}
+    old = {"title": "Old", "content": "Old words.", "status": "published", "slug": "old"}
+    assert requests.post(f"{base}/api/v1/posts", json=old, headers=headers).status_code == 201
 
-        rotated = cli.invoke(args=["author", "rotate-key", "quill"])
-        assert rotated.exit_code == 0, rotated.output
-        after = cli.invoke(args=["verify", f"{base}/posts/old.md"])
-        assert after.exit_code == 0 and "retired key" in after.output, after.output
-        document = requests.get(f"{base}/authors/quill/did.json", timeout=10).json()
-        assert len(document["verificationMethod"]) == 2 and len(document["authentication"]) == 1
-        post_id = requests.get(f"{base}/api/v1/posts", headers=headers).json()["items"][0]["id"]
-        requests.patch(
-            f"{base}/api/v1/posts/{post_id}", json={"title": "Old, edited"}, headers=headers
-        )
-        edited = cli.invoke(args=["verify", f"{base}/posts/old.md.jws"])
-        assert edited.exit_code == 0 and "current key" in edited.output, edited.output
+    good = cli.invoke(args=["verify", f"{base}/posts/old"])
+    assert good.exit_code == 0 and "VERIFIED" in good.output and "current key" in good.output
+
+    markdown = requests.get(f"{base}/posts/old.md", timeout=10).content
+    signature = requests.get(f"{base}/posts/old.md.jws", timeout=10).content
+    kid = json.loads(unb64(signature.decode().split(".")[0]))["kid"]
+    tampered = markdown.replace(b"Old words.", b"New words.")
+    cases = [
+        ("does not match", {"/posts/old.md": tampered, "/posts/old.md.jws": signature}),
+        ("does not match", {
+            "/posts/old.md": markdown, "/posts/old.md.jws": other_jws(kid, markdown),
+        }),
+        ("lists no key", {
+            "/posts/old.md": markdown,
+            "/posts/old.md.jws": other_jws(kid.split("#")[0] + "#unknown", markdown),
+        }),
+        ("not a detached", {"/posts/old.md": markdown, "/posts/old.md.jws": b"garbage"}),
+    ]  # fmt: skip
+    for expected, routes in cases:
+        with fake_host(routes) as copy:
+            bad = cli.invoke(args=["verify", f"{copy}/posts/old.md"])
+        assert bad.exit_code != 0 and "NOT VERIFIED" in bad.output, bad.output
+        assert expected in bad.output, (expected, bad.output)
+
+    rotated = cli.invoke(args=["author", "rotate-key", "quill"])
+    assert rotated.exit_code == 0, rotated.output
+    after = cli.invoke(args=["verify", f"{base}/posts/old.md"])
+    assert after.exit_code == 0 and "retired key" in after.output, after.output
+    document = requests.get(f"{base}/authors/quill/did.json", timeout=10).json()
+    assert len(document["verificationMethod"]) == 2 and len(document["authentication"]) == 1
+    post_id = requests.get(f"{base}/api/v1/posts", headers=headers).json()["items"][0]["id"]
+    requests.patch(f"{base}/api/v1/posts/{post_id}", json={"title": "Old, edited"}, headers=headers)
+    edited = cli.invoke(args=["verify", f"{base}/posts/old.md.jws"])
+    assert edited.exit_code == 0 and "current key" in edited.output, edited.output
 
 
 def test_verify_refuses_private_addresses_and_unknown_authors(runner, settings, build_app) -> None:
