@@ -99,28 +99,23 @@ def sign_request(
     """
     parts = urlsplit(url)
     signed = dict(headers)
+    values = {
+        "@method": method.upper(),
+        "@authority": parts.netloc.lower(),
+        "@path": parts.path or "/",
+    }
     if body is not None:
-        signed["Content-Digest"] = content_digest(body)
-    signed["Signature-Agent"] = f'"{agent}"'
-    components = ("@method", "@authority", "@path", "content-digest", "signature-agent")
-    if body is None:
-        components = tuple(c for c in components if c != "content-digest")
+        signed["Content-Digest"] = values["content-digest"] = content_digest(body)
+    signed["Signature-Agent"] = values["signature-agent"] = f'"{agent}"'
     created = int(time.time())
     jwk = public_jwk(secret_key)
     params = (
-        "(" + " ".join(f'"{c}"' for c in components) + ")"
+        "(" + " ".join(f'"{c}"' for c in values) + ")"
         f";created={created};expires={created + LIFETIME}"
         f';keyid="{key_id(jwk)}";alg="ed25519";nonce="{secrets.token_urlsafe(16)}";tag="{TAG}"'
     )
-    values = {
-        '"@method"': method.upper(),
-        '"@authority"': parts.netloc.lower(),
-        '"@path"': parts.path or "/",
-        '"content-digest"': signed.get("Content-Digest", ""),
-        '"signature-agent"': signed["Signature-Agent"],
-    }
-    values = {name: value for name, value in values.items() if name.strip('"') in components}
-    return {**signed, **_signature(values, params, secret_key)}
+    covered = {f'"{name}"': value for name, value in values.items()}
+    return {**signed, **_signature(covered, params, secret_key)}
 
 
 def sign_directory(secret_key: str, authority: str) -> dict[str, str]:
