@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..extensions import db, write_transaction
 from ..models import Author, OAuthClient, OAuthCode, OAuthGrant, OAuthRefreshToken, Token
@@ -242,6 +242,11 @@ def all_grants() -> list[OAuthGrant]:
     return list(db.session.scalars(select(OAuthGrant).order_by(OAuthGrant.id.desc())))
 
 
+def get_grant(grant_id: int) -> OAuthGrant | None:
+    """Return a grant by its id."""
+    return db.session.get(OAuthGrant, grant_id)
+
+
 def grant_of(token: Token) -> OAuthGrant | None:
     """Return the grant an access token was issued under, if any."""
     return db.session.get(OAuthGrant, token.grant_id) if token.grant_id else None
@@ -277,3 +282,14 @@ def exchange(subject: Token, lifetime: timedelta) -> tuple[str, int]:
             )
         )
     return raw, max(1, int((expires - now).total_seconds()))
+
+
+def active_token_counts() -> dict[int, int]:
+    """Return, per grant id, how many of its access tokens may still be used."""
+    now = utcnow()
+    query = (
+        select(Token.grant_id, func.count(Token.id))
+        .where(Token.grant_id.is_not(None), Token.revoked_at.is_(None), Token.expires_at > now)
+        .group_by(Token.grant_id)
+    )
+    return {grant_id: number for grant_id, number in db.session.execute(query)}
