@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +29,7 @@ from ..extensions import db, limiter
 from ..http import seat
 from ..http.urls import absolute_url
 from ..models import Author
+from . import refusals
 from .common import (
     API_SCOPES,
     AUTH_METHODS,
@@ -86,15 +85,7 @@ def _limit(name: str) -> str:
     return current_app.config[name]
 
 
-@bp.errorhandler(RateLimitExceeded)
-def too_many(error: RateLimitExceeded) -> tuple[Response, int, dict[str, str]]:
-    """Answer a client over its limit the OAuth way: a JSON error and Retry-After."""
-    current = limiter.current_limit
-    wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
-    description = f"too many requests from this address: retry in {wait} seconds"
-    log.warning("oauth %s refused: %s", request.path, description)
-    body = jsonify(error="temporarily_unavailable", error_description=description)
-    return body, 429, {"Retry-After": str(wait), "Cache-Control": "no-store"}
+bp.register_error_handler(RateLimitExceeded, refusals.too_many)
 
 
 @bp.post("/oauth/register")
@@ -103,13 +94,15 @@ def register() -> tuple[Response, int]:
     """Register a client (RFC 7591)."""
     metadata = request.get_json(silent=True)
     if not isinstance(metadata, dict):
-        return _error("invalid_client_metadata", "send the client's metadata as a JSON object")
+        return refusals.registration_refused(
+            "invalid_client_metadata", "send the client's metadata as a JSON object"
+        )
     try:
         actor = oauth.client_actor("(registering)", request.remote_addr or "")
         client, secret = oauth_clients.register(metadata, actor)
     except oauth_clients.ClientError as exc:
         code = "invalid_redirect_uri" if "redirect" in str(exc) else "invalid_client_metadata"
-        return _error(code, str(exc))
+        return refusals.registration_refused(code, str(exc))
     body: dict[str, Any] = {
         "client_id": client.client_id,
         "client_id_issued_at": int(client.created_at.timestamp()),
@@ -129,7 +122,7 @@ def register() -> tuple[Response, int]:
 def token() -> Response:
     """Exchange a code or a refresh token for tokens."""
     response = server().create_token_response()
-    _audit_refusal(response, "token")
+    refusals.audit_refusal(response, "token")
     return response
 
 
@@ -188,7 +181,7 @@ def _profile() -> Response:
     """Redeem a code at the authorization endpoint: `me` (and profile), no token (IndieAuth)."""
     g.oauth_profile_only = True
     response = server().create_token_response()
-    _audit_refusal(response, "profile")
+    refusals.audit_refusal(response, "profile")
     return response
 
 
@@ -282,23 +275,3 @@ def _page(template: str, status: int, **context: Any) -> Response:
     # A consent page carries a CSRF token and names the operator's client: never cached.
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
     return Response(body, status=status, mimetype="text/html", headers=headers)
-
-
-def _error(code: str, description: str) -> tuple[Response, int]:
-    log.warning("oauth registration refused: %s", description)
-    actor = oauth.client_actor("(registering)", request.remote_addr or "")
-    oauth.record_refusal(actor, "registration", code, description)
-    return jsonify(error=code, error_description=description), 400
-
-
-def _audit_refusal(response: Response, where: str) -> None:
-    """Record a refused token (or profile) request in the audit log, with the client's reason."""
-    if response.status_code < 400:
-        return
-    log.warning("oauth %s refused: %s", where, response.get_data(as_text=True)[:300])
-    body = response.get_json(silent=True) or {}
-    error = str(body.get("error", "error"))
-    why = f"{where}: {body.get('error_description') or error}"
-    if getattr(g, "oauth_client_refused", None):
-        why = f"{why}: {g.oauth_client_refused}"
-    oauth.record_refusal(client_actor(), client_target(), error, why)
