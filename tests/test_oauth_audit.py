@@ -175,6 +175,12 @@ def _api_token_shown_to_blog_mcp(flow: Flow) -> None:
     }
 
 
+def _mcp_token_shown_to_the_api(flow: Flow) -> None:
+    token = flow.tokens(resource=f"{BASE_URL}/mcp")["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert flow.client.get("/api/v1/me", headers=headers).status_code == 401
+
+
 BAD_INPUT: dict[str, tuple[Callable[[Flow], None], str]] = {
     "unknown client": (_unknown_client, "invalid_client"),
     "redirect URI one character off": (_redirect_one_character_off, "redirect"),
@@ -188,6 +194,7 @@ BAD_INPUT: dict[str, tuple[Callable[[Flow], None], str]] = {
     "consent without CSRF token": (_consent_without_csrf, "csrf: "),
     "bad registration": (_bad_registration, "invalid_redirect_uri: "),
     "a token for another resource": (_api_token_shown_to_blog_mcp, "a token for api shown to"),
+    "an MCP token at the API": (_mcp_token_shown_to_the_api, "a token for mcp shown to api"),
 }
 
 
@@ -198,7 +205,7 @@ def test_each_refusal_is_audited_and_issues_nothing(app: Flask, flow: Flow, case
     bad(flow)
     found = [why for why in refusals(app) if expected.lower() in why.lower()]
     assert found, refusals(app)
-    if case != "a token for another resource":  # that one was issued to show it around
+    if not case.startswith(("a token", "an MCP token")):  # those were issued to show around
         assert count(app, Token) == tokens_before
 
 
