@@ -72,6 +72,11 @@ def test_a_client_known_by_its_metadata_document_completes_the_flow(
     me = loopback.get("/api/v1/me", headers={"Authorization": f"Bearer {issued['access_token']}"})
     assert me.status_code == 200
     assert documents.hits["/client.json"] == 1  # fetched once, then from the cache
+    with loopback.application.app_context():
+        known = audit.entries(action="oauth.client.registered")
+        assert [(e.target, e.detail) for e in known] == [
+            (f"client {flow.client_id}", "'Doc Agent', by its metadata document")
+        ]
 
 
 @pytest.mark.parametrize(

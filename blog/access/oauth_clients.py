@@ -149,6 +149,7 @@ def _store_document(
     row: OAuthClient | None, client_id: str, document: dict[str, Any]
 ) -> OAuthClient:
     with write_transaction():
+        first = row is None
         if row is None:
             row = OAuthClient(client_id=client_id, kind="cimd", auth_method="none")
             db.session.add(row)
@@ -156,6 +157,10 @@ def _store_document(
             row = db.session.merge(row)
         _fill(row, document)
         row.fetched_at = utcnow()
+        if first:  # known from now on: listed in the admin like a registered client
+            who = Actor(kind="client", label=client_id[:300])
+            detail = f"{row.name!r}, by its metadata document"
+            audit.record(who, "oauth.client.registered", f"client {client_id}", detail)
     return row
 
 
