@@ -267,6 +267,12 @@ def test_the_consent_offers_only_the_scopes_valid_at_the_resource(flow: Flow) ->
     assert 'value="posts:write"' not in text
     issued = flow.tokens(resource=f"{BASE_URL}/micropub", scope="create posts:write")
     assert issued["scope"] == "create"
+    for resource, scope, error in (
+        (f"{BASE_URL}/micropub", "posts:write", "invalid_scope"),
+        ("https://elsewhere.example/api", "create", "invalid_target"),
+    ):
+        back = query(flow.consent_page(resource=resource, scope=scope).headers["Location"])
+        assert back["error"] == error and back["state"] == flow.state and back["iss"] == BASE_URL
 
 
 def test_registration_over_its_limit_gets_a_json_429_with_retry_after(

@@ -153,6 +153,7 @@ def authorize() -> Any:
             raise InvalidScopeError(
                 f"none of the scopes asked for is valid at {resource_urls()[resource]}",
                 redirect_uri=grant.redirect_uri,
+                state=grant.request.payload.state,
             )
     except OAuth2Error as error:
         return _refused(error)
@@ -196,6 +197,7 @@ def _resource(grant: Any) -> str:
         error = InvalidRequestError("the resource is not one this server issues tokens for")
         error.error = "invalid_target"
         error.redirect_uri = grant.redirect_uri
+        error.state = grant.request.payload.state
         raise error
     return by_url[asked[0]]
 
