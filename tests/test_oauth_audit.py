@@ -289,3 +289,5 @@ def test_registration_over_its_limit_gets_a_json_429_with_retry_after(
     statuses = [client.post("/oauth/token", data={"grant_type": "x"}).status_code for _ in range(4)]
     assert statuses == [400, 400, 400, 429]
     assert json.loads(client.post("/oauth/token").get_data())["error"] == "temporarily_unavailable"
+    profile = client.post("/oauth/authorize", data={"grant_type": "authorization_code"})
+    assert profile.status_code == 429 and "Retry-After" in profile.headers  # the same budget

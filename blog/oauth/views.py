@@ -117,8 +117,13 @@ def register() -> tuple[Response, int]:
     return jsonify(body), 201
 
 
+# Codes are redeemed at the token endpoint or (IndieAuth, profile only) the authorization
+# endpoint: one budget per client address for both.
+redeem_limit = limiter.shared_limit(lambda: _limit("OAUTH_TOKEN_LIMIT"), scope="oauth-token")
+
+
 @bp.post("/oauth/token")
-@limiter.limit(lambda: _limit("OAUTH_TOKEN_LIMIT"), scope="oauth-token")
+@redeem_limit
 def token() -> Response:
     """Exchange a code or a refresh token for tokens."""
     response = server().create_token_response()
@@ -181,7 +186,8 @@ def authorize() -> Any:
 def _profile() -> Response:
     """Redeem a code at the authorization endpoint: `me` (and profile), no token (IndieAuth)."""
     g.oauth_profile_only = True
-    response = server().create_token_response()
+    with redeem_limit:
+        response = server().create_token_response()
     refusals.audit_refusal(response, "profile")
     return response
 
