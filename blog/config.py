@@ -157,6 +157,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "OAUTH_REFRESH_TOKEN_DAYS", 30, "Lifetime of an OAuth refresh token (each use renews it)"
     ),
+    Setting("OAUTH_REGISTER_LIMIT", "10 per hour", "Client registrations (RFC 7591) per address"),
+    Setting("OAUTH_TOKEN_LIMIT", "60 per minute", "Code and token redemptions per client address"),
     Setting(
         "OAUTH_CLIENT_FETCH_TIMEOUT", 3.0, "Seconds to fetch a client's metadata document, in all"
     ),

@@ -173,10 +173,13 @@ def test_five_failed_sign_ins_then_429(browser: Browser, live) -> None:
 
 def admin_pages(live: Live) -> dict[str, str]:
     post = live.publish("A post for the checkers", "Some *text* with a [link](https://a.example).")
+    client = {"client_name": "Checked agent", "redirect_uris": ["http://127.0.0.1:9/callback"]}
+    assert requests.post(f"{live.url}/oauth/register", json=client, timeout=30).status_code == 201
     return {
         "dashboard": "/admin/", "posts": "/admin/posts?status=pending",
         "post": f"/admin/posts/{post['id']}", "authors": "/admin/authors",
         "tokens": "/admin/tokens", "webhooks": "/admin/webhooks", "audit": "/admin/audit",
+        "oauth": "/admin/oauth",
     }  # fmt: skip
 
 

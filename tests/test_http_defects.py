@@ -237,7 +237,7 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/.well-known/http-message-signatures-directory", "/docs/agents.md",
         "/posts/hello.md.jws", "/authors/quill/did.json",
         "/api/v1/posts/1/revisions", "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
-        "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit",
+        "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit", "/admin/oauth",
         "/search", "/ask", "/search?q=hello", "/ask?query=hello", f"/archive/{days_ago(99).year}",
         "/.well-known/oauth-authorization-server", "/oauth/authorize",
     ]  # fmt: skip

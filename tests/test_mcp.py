@@ -6,12 +6,7 @@ Own module: one blog and database serve every test here, apart from other tests.
 from __future__ import annotations
 
 import base64
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -24,6 +19,7 @@ import anyio
 import httpx2
 import pytest
 import requests
+from flask import Flask
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -32,9 +28,10 @@ from blog.mcp.server import parse_args, server_from_args
 
 from .support.asserts import front_matter
 from .support.live import ROOT, free_port, served_blog
+from .support.mcp import BLOG_MCP, blog_mcp_http
+from .support.oauth import Flow
 
 pytestmark = pytest.mark.slow
-BLOG_MCP = Path(sys.executable).with_name("blog-mcp")
 IMAGE = ROOT / "blog" / "static" / "social-card.png"
 TOOLS = {
     "publish_post", "preview_post", "update_post", "delete_post",
@@ -48,6 +45,12 @@ class Blog:
     token: str
     folder: Path
     errors: Any  # blog-mcp's stderr, kept for a failing test to show
+    app: Flask  # on the live blog's database: registers blog-mcp --http, approves its clients
+    mcp_port: int  # where blog-mcp --http listens, the MCP resource the blog issues tokens for
+
+    @property
+    def mcp_url(self) -> str:
+        return f"http://127.0.0.1:{self.mcp_port}/mcp"
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +58,14 @@ def blog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Blog]:
     """Serve a fresh database with one author and an all-scopes token."""
     folder = tmp_path_factory.mktemp("mcp")
     author = {"slug": "quill", "name": "Quill", "model": "Claude"}
+    port = free_port()
+    mcp_url = f"http://127.0.0.1:{port}/mcp"
     with (
-        served_blog(folder, author) as (_, base, raw),
+        served_blog(folder, author, MCP_URL=mcp_url) as (app, base, raw),
         open(folder / "blog-mcp.stderr", "a") as errors,
     ):
-        yield Blog(base, raw, folder, errors)
+        app.config["MCP_URL"] = mcp_url  # as the served blog knows it: the tokens' resource
+        yield Blog(base, raw, folder, errors, app, port)
     log = (folder / "instance" / "gunicorn.log").read_text()
     assert "Traceback" not in log.split("Handling signal")[0], log
 
@@ -258,43 +264,31 @@ def test_a_bad_token_gives_a_readable_tool_error(blog: Blog) -> None:
 
 @pytest.fixture(scope="module")
 def http_server(blog: Blog) -> Iterator[str]:
-    """Run `blog-mcp --http` on a free port with no token of its own; yield its /mcp URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOG_")}
-    env["BLOG_URL"] = blog.url
-    log = open(blog.folder / "blog-mcp-http.log", "wb")  # noqa: SIM115
-    command = [str(BLOG_MCP), "--http", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-    try:
-        wait_for_port(port, server)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+    """Run `blog-mcp --http`, the blog's OAuth resource server; yield its /mcp URL."""
+    log = blog.folder / "blog-mcp-http.log"
+    with blog_mcp_http(blog.app, blog.url, blog.mcp_port, blog.mcp_url, log):
+        yield blog.mcp_url
 
 
-def wait_for_port(port: int, server: subprocess.Popen) -> None:
-    for _ in range(150):
-        assert server.poll() is None, "blog-mcp --http exited"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("blog-mcp --http did not listen")
+def mcp_token(blog: Blog) -> str:
+    """Return an access token the blog issued, through its consent page, for blog-mcp."""
+    flow = Flow(blog.app.test_client())
+    with blog.app.app_context():
+        assert flow.register().status_code == 201
+        scopes = "posts:read posts:write posts:publish posts:delete"
+        return flow.tokens(resource=blog.mcp_url, scope=scopes)["access_token"]
 
 
 @asynccontextmanager
 async def over_http(url: str, token: str) -> AsyncIterator[Client]:
-    """Connect to blog-mcp's /mcp sending this blog token as the caller's own."""
+    """Connect to blog-mcp's /mcp with this bearer token."""
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
         async with Client(streamable_http_client(url, http_client=http)) as client:
             yield client
 
 
-def test_a_remote_agent_uses_its_own_token_over_http(blog: Blog, http_server: str) -> None:
+def test_an_agent_with_a_token_for_blog_mcp_works_over_http(blog: Blog, http_server: str) -> None:
     async def steps(client: Client) -> None:
         assert {tool.name for tool in (await client.list_tools()).tools} == TOOLS
         post = await call(client, "publish_post", title="Over HTTP", markdown="Hi.", draft=True)
@@ -309,15 +303,22 @@ def test_a_remote_agent_uses_its_own_token_over_http(blog: Blog, http_server: st
         assert requests.get(image["url"], timeout=30).content == IMAGE.read_bytes()
         assert (await call(client, "delete_post", post_id=post["id"]))["deleted"]
 
-    run(over_http(http_server, blog.token), steps)
+    run(over_http(http_server, mcp_token(blog)), steps)
 
 
-def test_over_http_a_bad_token_is_a_tool_error(blog: Blog, http_server: str) -> None:
-    async def steps(client: Client) -> None:
-        result = await client.call_tool("list_posts", {})
-        assert result.is_error and "code: token_invalid" in result.content[0].text
-
-    run(over_http(http_server, "ab_wrong"), steps)
+@pytest.mark.parametrize("which", ["the blog's API token", "a made-up token", "no token"])
+def test_over_http_only_tokens_issued_for_blog_mcp_are_accepted(
+    blog: Blog, http_server: str, which: str
+) -> None:
+    """blog-mcp never passes a caller's token on: the blog's own API token gets 401 too."""
+    token = {"the blog's API token": blog.token, "a made-up token": "ab_" + "x" * 43}.get(which)
+    headers = {"Accept": "application/json, text/event-stream"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    answer = requests.post(http_server, json=body, headers=headers, timeout=30)
+    assert answer.status_code == 401
+    assert 'resource_metadata="' in answer.headers["WWW-Authenticate"]
 
 
 # ---------------------------------------------------------------- the command line, in-process
@@ -336,15 +337,26 @@ def test_the_write_post_prompt_text_comes_from_a_file(tmp_path: Path) -> None:
     run(Client(server_from_args(args)), steps)
 
 
-def test_a_public_address_with_a_server_token_is_refused() -> None:
-    with pytest.raises(SystemExit, match="refusing to serve 0.0.0.0 with BLOG_TOKEN"):
-        server_from_args(parse_args(["--http", "--host", "0.0.0.0", "--token", "ab_x"]))
+def test_http_with_a_server_token_or_without_oauth_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BLOG_MCP_CLIENT_ID", raising=False)
+    for host in ("127.0.0.1", "0.0.0.0"):
+        with pytest.raises(SystemExit, match=f"refusing to serve {host} over HTTP with BLOG_TOKEN"):
+            server_from_args(parse_args(["--http", "--host", host, "--token", "ab_x"]))
+        with pytest.raises(SystemExit, match="needs BLOG_MCP_CLIENT_ID and BLOG_MCP_CLIENT_SECRET"):
+            server_from_args(parse_args(["--http", "--host", host, "--token", ""]))
     with pytest.raises(SystemExit, match="cannot read the prompt file"):
         server_from_args(parse_args(["--prompt-file", "/nonexistent/voice.md"]))
 
 
-def test_remote_callers_cannot_make_the_server_read_its_files(blog: Blog) -> None:
-    server = server_from_args(parse_args(["--http", "--host", "0.0.0.0", "--url", blog.url]))
+def test_remote_callers_cannot_make_the_server_read_its_files(
+    blog: Blog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLOG_MCP_CLIENT_ID", "rs_mcp_test")
+    monkeypatch.setenv("BLOG_MCP_CLIENT_SECRET", "not checked in-process")
+    argv = ["--http", "--host", "0.0.0.0", "--url", blog.url, "--token", ""]
+    server = server_from_args(parse_args(argv))
 
     async def steps(client: Client) -> None:
         result = await client.call_tool("upload_image", {"path": str(IMAGE)})

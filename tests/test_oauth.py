@@ -75,7 +75,7 @@ def test_an_approved_client_gets_an_api_token_for_the_chosen_author(
 def test_a_token_bound_to_another_resource_is_refused_by_the_api(app: Flask, flow: Flow) -> None:
     issued = flow.tokens(resource=f"{BASE_URL}/mcp")
     assert me(flow.client, issued["access_token"]) == 401
-    issued = flow.tokens(resource=f"{BASE_URL}/micropub")
+    issued = flow.tokens(resource=f"{BASE_URL}/micropub", scope="create")
     assert me(flow.client, issued["access_token"]) == 401
     assert me(flow.client, flow.tokens(resource=f"{BASE_URL}/api/v1")["access_token"]) == 200
 

@@ -11,11 +11,18 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from blog.access import audit
 from blog.delivery import safehttp
 from blog.models import Author
 
 from .support.documents import Document, DocumentServer
 from .support.oauth import Flow
+
+
+def refusals(app: Flask) -> list[str]:
+    """Return the details of the audit log's OAuth refusals."""
+    with app.app_context():
+        return [entry.detail for entry in audit.entries(action="oauth.refused")]
 
 
 @pytest.fixture
@@ -65,6 +72,11 @@ def test_a_client_known_by_its_metadata_document_completes_the_flow(
     me = loopback.get("/api/v1/me", headers={"Authorization": f"Bearer {issued['access_token']}"})
     assert me.status_code == 200
     assert documents.hits["/client.json"] == 1  # fetched once, then from the cache
+    with loopback.application.app_context():
+        known = audit.entries(action="oauth.client.registered")
+        assert [(e.target, e.detail) for e in known] == [
+            (f"client {flow.client_id}", "'Doc Agent', by its metadata document")
+        ]
 
 
 @pytest.mark.parametrize(
@@ -91,24 +103,30 @@ def test_an_unusable_metadata_document_is_refused(
         answer = flow.consent_page()
     assert answer.status_code == 400 and "Location" not in answer.headers
     assert why in caplog.text
+    assert any(
+        d.startswith("invalid_client: ") and why in d for d in refusals(loopback.application)
+    )
 
 
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "why"),
     [
-        {"redirect_uris": None},
-        {"redirect_uris": []},
-        {"client_id": "https://other.example/client.json"},
-        {"token_endpoint_auth_method": "client_secret_post"},
+        ({"redirect_uris": None}, "redirect_uris must be"),
+        ({"redirect_uris": []}, "redirect_uris must be"),
+        ({"client_id": "https://other.example/client.json"}, "client_id is not the URL"),
+        ({"token_endpoint_auth_method": "client_secret_post"}, "token_endpoint_auth_method"),
     ],
     ids=["no redirect_uris", "empty redirect_uris", "another client_id", "a secret"],
 )
 def test_a_metadata_document_with_missing_or_wrong_fields_is_refused(
-    loopback: FlaskClient, documents: DocumentServer, fields: dict[str, Any]
+    loopback: FlaskClient, documents: DocumentServer, fields: dict[str, Any], why: str
 ) -> None:
     client_id = client_document(documents, **fields)
     answer = Flow(loopback, client_id=client_id).consent_page()
     assert answer.status_code == 400 and "Location" not in answer.headers
+    assert any(
+        d.startswith("invalid_client: ") and why in d for d in refusals(loopback.application)
+    )
 
 
 def test_a_redirect_uri_not_in_the_document_is_refused(
@@ -132,6 +150,8 @@ def test_a_document_on_a_private_address_is_never_fetched(
         answer = Flow(client, client_id=client_id).consent_page()
         assert answer.status_code == 400 and "Location" not in answer.headers
     assert documents.hits == {}
+    refused = refusals(client.application)
+    assert len(refused) == 3 and all("private" in d or "cannot be used" in d for d in refused)
 
 
 def test_even_the_loopback_setting_allows_no_other_private_address() -> None:

@@ -185,6 +185,7 @@ def test_the_operator_lists_and_revokes_grants_and_removes_clients(
     assert "active\tTest Agent\tquill\tapi\t" in listed and "ada@operator.example" in listed
     grant_id = listed.split("\t", 1)[0]
     assert runner.invoke(args=["oauth", "revoke", grant_id]).exit_code == 0
+    assert "no active grant" in runner.invoke(args=["oauth", "revoke", grant_id]).output
     assert me(flow.client, issued["access_token"]) == 401
     assert "revoked" in runner.invoke(args=["oauth", "grants"]).output
     second = flow.tokens()
@@ -193,3 +194,4 @@ def test_the_operator_lists_and_revokes_grants_and_removes_clients(
     assert runner.invoke(args=["oauth", "remove-client", clients.split("\t", 1)[0]]).exit_code == 0
     assert me(flow.client, second["access_token"]) == 401
     assert runner.invoke(args=["oauth", "grants"]).output == ""
+    assert runner.invoke(args=["oauth", "remove-client", "999"]).exit_code == 1

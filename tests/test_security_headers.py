@@ -63,7 +63,7 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         "/.well-known/mcp/server-card.json", "/.well-known/http-message-signatures-directory",
         "/docs/agents.md", "/posts/hello.md.jws", "/authors/quill/did.json",
         "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
-        "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit",
+        "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit", "/admin/oauth",
         "/search", "/ask", "/search?q=hello", "/archive/2000",
     ]  # fmt: skip
     calls: list[tuple[str, str, dict[str, Any]]] = [("GET", path, {}) for path in pages]

@@ -14,11 +14,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..extensions import db, write_transaction
 from ..models import Author, OAuthClient, OAuthCode, OAuthGrant, OAuthRefreshToken, Token
 from ..models import utcnow as utcnow
+from . import audit
+from .audit import Actor
 from .tokens import PREFIX, SECRET_BYTES, hash_secret
 
 log = logging.getLogger("blog.oauth")
@@ -45,10 +47,38 @@ class Issued:
     refresh_token: str
     expires_in: int
     scope: str
+    grant: OAuthGrant
+
+
+def client_actor(client_id: str, address: str) -> Actor:
+    """Name an OAuth client, by its client_id, as the actor of what it asks for."""
+    return Actor(kind="client", address=address, label=client_id[:300])
+
+
+def record_refusal(actor: Actor, target: str, error: str, why: str) -> None:
+    """Write the audit entry of a refused OAuth request: the only thing a refusal writes."""
+    with write_transaction():
+        audit.record(actor, "oauth.refused", target, f"{error}: {why}"[:2000])
+
+
+def record_denial(actor: Actor, target: str, redirect_uri: str) -> None:
+    """Write the audit entry of a consent the operator denied (nothing is issued)."""
+    with write_transaction():
+        audit.record(actor, "oauth.consent.denied", target, f"sent back to {redirect_uri}")
+
+
+def grant_target(grant: OAuthGrant) -> str:
+    """Name a grant in the audit log: its id and its client."""
+    return f"grant {grant.id} of client {grant.client.client_id}"
 
 
 def approve(
-    client: OAuthClient, author: Author, scopes: str, resource: str, approved_by: str
+    client: OAuthClient,
+    author: Author,
+    scopes: str,
+    resource: str,
+    approved_by: str,
+    actor: Actor | None = None,
 ) -> OAuthGrant:
     """Record an operator's approval."""
     with write_transaction():
@@ -60,6 +90,10 @@ def approve(
             approved_by=approved_by,
         )
         db.session.add(grant)
+        db.session.flush()
+        detail = f"author {author.slug}, resource {resource}, scopes {scopes}"
+        audit.record(actor, "oauth.consent.approved", f"grant {grant.id} of client "
+                     f"{client.client_id}", detail)  # fmt: skip
     log.info("oauth grant %s approved by %s for %s", grant.id, approved_by, client.client_id)
     return grant
 
@@ -78,13 +112,13 @@ def save_code(code: str, grant: OAuthGrant, redirect_uri: str, challenge: str) -
         )
 
 
-def find_code(code: str, client: OAuthClient) -> OAuthCode:
+def find_code(code: str, client: OAuthClient, actor: Actor | None = None) -> OAuthCode:
     """Return a usable code of this client; a reused one revokes its grant."""
     row = db.session.scalar(select(OAuthCode).where(OAuthCode.code_hash == hash_secret(code)))
     if row is None or row.grant.client_id != client.id:
         raise GrantError("the code is unknown or was issued to another client")
     if row.used_at is not None:
-        revoke_grant(row.grant_id, "authorization code used twice")
+        revoke_grant(row.grant_id, "authorization code used twice", actor, "oauth.code.reused")
         raise GrantError("the code was already used; what it issued is revoked")
     if row.expires_at <= utcnow() or row.grant.revoked_at is not None:
         raise GrantError("the code has expired")
@@ -102,7 +136,12 @@ def spend_code(row: OAuthCode) -> bool:
     return done.rowcount == 1
 
 
-def issue(grant: OAuthGrant, lifetimes: Lifetimes) -> Issued:
+def issue(
+    grant: OAuthGrant,
+    lifetimes: Lifetimes,
+    actor: Actor | None = None,
+    action: str = "oauth.token.issued",
+) -> Issued:
     """Issue an access token (an ordinary API token) and a refresh token for a grant."""
     access = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
@@ -126,11 +165,14 @@ def issue(grant: OAuthGrant, lifetimes: Lifetimes) -> Issued:
                 expires_at=now + lifetimes.refresh,
             )
         )
+        audit.record(actor, action, grant_target(grant), f"scopes {grant.scopes}")
     seconds = int(lifetimes.access.total_seconds())
-    return Issued(access, refresh, seconds, grant.scopes)
+    return Issued(access, refresh, seconds, grant.scopes, grant)
 
 
-def rotate(raw: str, client: OAuthClient, lifetimes: Lifetimes) -> Issued:
+def rotate(
+    raw: str, client: OAuthClient, lifetimes: Lifetimes, actor: Actor | None = None
+) -> Issued:
     """Spend a refresh token for a new pair; a reused one revokes the whole grant."""
     row = db.session.scalar(
         select(OAuthRefreshToken).where(OAuthRefreshToken.secret_hash == hash_secret(raw))
@@ -146,18 +188,20 @@ def rotate(raw: str, client: OAuthClient, lifetimes: Lifetimes) -> Issued:
             .values(used_at=utcnow())
         )
     if spent.rowcount != 1:
-        revoke_grant(row.grant_id, "refresh token reused")
+        revoke_grant(row.grant_id, "refresh token reused", actor, "oauth.refresh.reused")
         raise GrantError("the refresh token was already used; the grant is revoked")
     if row.expires_at <= utcnow():
         raise GrantError("the refresh token has expired")
-    return issue(row.grant, lifetimes)
+    return issue(row.grant, lifetimes, actor, "oauth.token.refreshed")
 
 
-def revoke_grant(grant_id: int, why: str) -> None:
-    """Revoke a grant, its access tokens and its refresh tokens."""
+def revoke_grant(
+    grant_id: int, why: str, actor: Actor | None = None, action: str = "oauth.grant.revoked"
+) -> bool:
+    """Revoke a grant, its access tokens and its refresh tokens; False if it was not active."""
     now = utcnow()
     with write_transaction():
-        db.session.execute(
+        done = db.session.execute(
             update(OAuthGrant)
             .where(OAuthGrant.id == grant_id, OAuthGrant.revoked_at.is_(None))
             .values(revoked_at=now)
@@ -167,7 +211,12 @@ def revoke_grant(grant_id: int, why: str) -> None:
             .where(Token.grant_id == grant_id, Token.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        if done.rowcount == 1:
+            grant = db.session.get(OAuthGrant, grant_id)
+            assert grant is not None
+            audit.record(actor, action, grant_target(grant), why)
     log.warning("oauth grant %s revoked: %s", grant_id, why)
+    return done.rowcount == 1
 
 
 def find_token(raw: str) -> tuple[str, Token | OAuthRefreshToken] | None:
@@ -191,6 +240,11 @@ def is_active(token: Token, now: datetime | None = None) -> bool:
 def all_grants() -> list[OAuthGrant]:
     """Return every grant, newest first."""
     return list(db.session.scalars(select(OAuthGrant).order_by(OAuthGrant.id.desc())))
+
+
+def get_grant(grant_id: int) -> OAuthGrant | None:
+    """Return a grant by its id."""
+    return db.session.get(OAuthGrant, grant_id)
 
 
 def grant_of(token: Token) -> OAuthGrant | None:
@@ -228,3 +282,14 @@ def exchange(subject: Token, lifetime: timedelta) -> tuple[str, int]:
             )
         )
     return raw, max(1, int((expires - now).total_seconds()))
+
+
+def active_token_counts() -> dict[int, int]:
+    """Return, per grant id, how many of its access tokens may still be used."""
+    now = utcnow()
+    query = (
+        select(Token.grant_id, func.count(Token.id))
+        .where(Token.grant_id.is_not(None), Token.revoked_at.is_(None), Token.expires_at > now)
+        .group_by(Token.grant_id)
+    )
+    return {grant_id: number for grant_id, number in db.session.execute(query)}

@@ -21,6 +21,8 @@ from sqlalchemy import select
 
 from ..extensions import db, write_transaction
 from ..models import OAuthClient, utcnow
+from . import audit
+from .audit import Actor
 from .tokens import hash_secret
 
 log = logging.getLogger("blog.oauth")
@@ -123,7 +125,7 @@ def check_metadata(metadata: dict[str, Any], public_only: bool) -> None:
         raise ClientError("the implicit grant is not offered")
 
 
-def register(metadata: dict[str, Any]) -> tuple[OAuthClient, str]:
+def register(metadata: dict[str, Any], actor: Actor | None = None) -> tuple[OAuthClient, str]:
     """Store a dynamically registered client; return it and its secret ("" for public ones)."""
     check_metadata(metadata, public_only=False)
     method = metadata.get("token_endpoint_auth_method") or "none"
@@ -137,6 +139,8 @@ def register(metadata: dict[str, Any]) -> tuple[OAuthClient, str]:
         )
         _fill(row, metadata)
         db.session.add(row)
+        detail = f"{row.name!r}, redirect URIs {' '.join(redirect_uris(row))}"
+        audit.record(actor, "oauth.client.registered", f"client {row.client_id}", detail)
     log.info("oauth client registered: %s %r", row.client_id, row.name)
     return row, secret
 
@@ -145,6 +149,7 @@ def _store_document(
     row: OAuthClient | None, client_id: str, document: dict[str, Any]
 ) -> OAuthClient:
     with write_transaction():
+        first = row is None
         if row is None:
             row = OAuthClient(client_id=client_id, kind="cimd", auth_method="none")
             db.session.add(row)
@@ -152,6 +157,10 @@ def _store_document(
             row = db.session.merge(row)
         _fill(row, document)
         row.fetched_at = utcnow()
+        if first:  # known from now on: listed in the admin like a registered client
+            who = Actor(kind="client", label=client_id[:300])
+            detail = f"{row.name!r}, by its metadata document"
+            audit.record(who, "oauth.client.registered", f"client {client_id}", detail)
     return row
 
 
@@ -168,12 +177,16 @@ def all_clients() -> list[OAuthClient]:
     return list(db.session.scalars(select(OAuthClient).order_by(OAuthClient.id.desc())))
 
 
-def remove(client_id: int) -> None:
-    """Forget a client with its grants and tokens."""
+def remove(client_id: int, actor: Actor | None = None) -> bool:
+    """Forget a client with its grants and tokens; False if there is no such client."""
     with write_transaction():
         row = db.session.get(OAuthClient, client_id)
-        if row is not None:
-            db.session.delete(row)
+        if row is None:
+            return False
+        # Its grants and their tokens go with it (ON DELETE CASCADE): nothing it got still works.
+        audit.record(actor, "oauth.client.removed", f"client {row.client_id}", row.name)
+        db.session.delete(row)
+    return True
 
 
 def register_resource_server(resource: str) -> tuple[OAuthClient, str]:

@@ -111,12 +111,21 @@ def verify(raw: str, now: datetime | None = None, resource: str = "api") -> Verd
     if token.expires_at is not None and token.expires_at <= now:
         return Verdict(None, "expired")
     if token.resource is not None and token.resource != resource:
+        _record_wrong_resource(token, resource)
         return Verdict(None, "wrong_resource")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         with write_transaction():
             db.session.execute(update(Token).where(Token.id == token.id).values(last_used_at=now))
         token.last_used_at = now
     return Verdict(token)
+
+
+def _record_wrong_resource(token: Token, resource: str) -> None:
+    """Audit an OAuth token shown to a resource it was not issued for (RFC 8707)."""
+    who = Actor(kind="token", token_id=token.id, author_id=token.author_id, label=token.name)
+    why = f"invalid_target: a token for {token.resource} shown to {resource}"
+    with write_transaction():
+        audit.record(who, "oauth.refused", f"token {token.id} of grant {token.grant_id}", why)
 
 
 def scopes_of(token: Token) -> frozenset[str]:

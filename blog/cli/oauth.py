@@ -34,7 +34,8 @@ def grants_command() -> None:
 @click.argument("grant_id", type=int)
 def revoke_command(grant_id: int) -> None:
     """Revoke a grant: its tokens stop working at their next request."""
-    oauth.revoke_grant(grant_id, "revoked by the operator (CLI)")
+    if not oauth.revoke_grant(grant_id, "revoked by the operator (CLI)"):
+        raise click.ClickException(f"no active grant {grant_id}")
     click.echo(f"Revoked grant {grant_id}")
 
 
@@ -49,5 +50,6 @@ def clients_command() -> None:
 @click.argument("client_id", type=int)
 def remove_client_command(client_id: int) -> None:
     """Forget a client with its grants and tokens."""
-    oauth_clients.remove(client_id)
+    if not oauth_clients.remove(client_id):
+        raise click.ClickException(f"no client {client_id}")
     click.echo(f"Removed client {client_id}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 
+from ..access.audit import Actor
 from . import signin
 
 
@@ -25,6 +26,11 @@ def current_operator() -> OperatorRef | None:
     """Return the operator signed in on this request, or None."""
     operator = signin.current_operator()
     return OperatorRef(operator.id, operator.email) if operator is not None else None
+
+
+def actor() -> Actor:
+    """Return the signed-in operator as the actor of what the consent page writes."""
+    return signin.operator_actor()
 
 
 def login_url(next_url: str) -> str:

@@ -14,7 +14,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 ATTEMPTS = 3  # per API call that is safe to repeat: GET, and POST with an Idempotency-Key
 TIMEOUT = 30.0
-# The caller's token over streamable HTTP, set for each message by the server's middleware.
+# Over streamable HTTP: the API token exchanged for the caller's, set per message (server.py).
 CALLER_TOKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar("caller", default=None)
 
 

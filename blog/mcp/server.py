@@ -2,10 +2,10 @@
 
 Run it as `blog-mcp` (stdio, what desktop and CLI agent runtimes launch) or
 `blog-mcp --http --port 8765` (streamable HTTP at /mcp). It finds the blog at
-BLOG_URL (or --url) and acts with BLOG_TOKEN (or --token). Over HTTP with
-BLOG_MCP_CLIENT_ID and BLOG_MCP_CLIENT_SECRET it is an OAuth resource server
-(blog/mcp/oauth.py): callers bring tokens the blog issued for this endpoint.
-Without them a caller on loopback may send its own blog token, which is passed on.
+BLOG_URL (or --url). On stdio it acts with BLOG_TOKEN (or --token). Over HTTP it is
+always an OAuth resource server (blog/mcp/oauth.py) with BLOG_MCP_CLIENT_ID and
+BLOG_MCP_CLIENT_SECRET: callers bring tokens the blog issued for this endpoint, and a
+caller's token is never passed on to the API (the MCP authorization spec forbids it).
 Imports nothing from the blog package but blog.mcp itself: tests/test_layout.py checks.
 """
 
@@ -117,18 +117,6 @@ def add_prompt(server: MCPServer, blog: Blog, voice: str) -> None:
 # ---------------------------------------------------------------- running it
 
 
-async def forward_authorization(ctx: Any, call_next: Any) -> Any:
-    """Over HTTP, act with the caller's own `Authorization: Bearer` token when it sends one."""
-    headers = getattr(ctx.request, "headers", None)
-    scheme, _, value = (headers.get("authorization", "") if headers else "").partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else ""
-    reset = CALLER_TOKEN.set(token or None)
-    try:
-        return await call_next(ctx)
-    finally:
-        CALLER_TOKEN.reset(reset)
-
-
 def exchanged_authorization(introspector: Introspector) -> Any:
     """Act with the API token obtained for the caller's token, never with the caller's own."""
 
@@ -152,7 +140,8 @@ def build_server(
     allow_paths: bool = True,
     introspector: Introspector | None = None,
 ) -> MCPServer:
-    """Return the MCP server for the blog at `url`, acting with `token` (or OAuth callers')."""
+    """Return the MCP server for the blog at `url`, acting with `token` (stdio) or, with an
+    introspector (HTTP), with the API token exchanged for each caller's token."""
     oauth: dict[str, Any] = {}
     if introspector is not None:
         oauth = {"auth": introspector.settings(), "token_verifier": introspector}
@@ -161,8 +150,6 @@ def build_server(
     )
     if introspector is not None:
         server.middleware.append(exchanged_authorization(introspector))
-    else:
-        server.middleware.append(forward_authorization)
     blog = Blog(url, token)
     add_tools(server, blog, allow_paths)
     add_resources(server, blog)
@@ -202,29 +189,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def server_from_args(args: argparse.Namespace) -> MCPServer:
     """Build the server the command line asks for, or exit saying why it is refused."""
     remote = args.http and not _loopback(args.host)
-    client_id = os.environ.get("BLOG_MCP_CLIENT_ID", "")
-    introspector = None
-    if args.http and client_id:
-        if args.token:
-            raise SystemExit("blog-mcp: as an OAuth resource server it needs no BLOG_TOKEN")
-        introspector = Introspector(
-            blog_url=args.url.rstrip("/"),
-            client_id=client_id,
-            client_secret=os.environ.get("BLOG_MCP_CLIENT_SECRET", ""),
-            resource_url=args.public_url or f"http://{args.host}:{args.port}/mcp",
-        )
-    elif remote and args.token:
-        raise SystemExit(
-            f"blog-mcp: refusing to serve {args.host} with BLOG_TOKEN set: anyone reaching the"
-            " port would act as that token. Unset it; each client then sends its own"
-            " Authorization: Bearer <token>."
-        )
+    introspector = resource_server(args) if args.http else None
     try:
         voice = Path(args.prompt_file).read_text(encoding="utf-8") if args.prompt_file else ""
     except OSError as exc:
         raise SystemExit(f"blog-mcp: cannot read the prompt file: {exc}") from None
     return build_server(
         args.url, args.token, voice or DEFAULT_VOICE, not remote, introspector=introspector
+    )
+
+
+def resource_server(args: argparse.Namespace) -> Introspector:
+    """Return the OAuth resource server --http is, or exit saying what it lacks."""
+    if args.token:
+        raise SystemExit(
+            f"blog-mcp: refusing to serve {args.host} over HTTP with BLOG_TOKEN set: anyone"
+            " reaching the port would act as that token. Unset it: over HTTP each client"
+            " brings a token the blog issued for this endpoint (OAuth)."
+        )
+    client_id = os.environ.get("BLOG_MCP_CLIENT_ID", "")
+    secret = os.environ.get("BLOG_MCP_CLIENT_SECRET", "")
+    if not client_id or not secret:
+        raise SystemExit(
+            "blog-mcp: --http is an OAuth resource server and needs BLOG_MCP_CLIENT_ID and"
+            " BLOG_MCP_CLIENT_SECRET: print them with `flask --app blog oauth resource-server mcp`"
+        )
+    return Introspector(
+        blog_url=args.url.rstrip("/"),
+        client_id=client_id,
+        client_secret=secret,
+        resource_url=args.public_url or f"http://{args.host}:{args.port}/mcp",
     )
 
 

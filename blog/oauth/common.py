@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from flask import current_app
+from flask import current_app, g, request
 
 from ..access import oauth, oauth_clients, tokens
+from ..access.audit import Actor
 from ..delivery import safehttp, signatures
 from ..http.urls import absolute_url, site_url
 from ..models import OAuthClient, OAuthGrant
@@ -52,6 +53,11 @@ class Client(ClientMixin):
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in ("authorization_code", "refresh_token")
+
+
+def scopes_for(resource: str) -> set[str]:
+    """Return the scopes that mean something at a resource (profile: at every one)."""
+    return (MICROPUB_SCOPES if resource == "micropub" else set(API_SCOPES)) | {"profile"}
 
 
 def lifetimes() -> oauth.Lifetimes:
@@ -112,9 +118,21 @@ def fetch_policy() -> oauth_clients.FetchPolicy:
     )
 
 
+def client_actor() -> Actor:
+    """Return the client making this request (as it names itself) for the audit log."""
+    auth = request.authorization
+    named = (auth.username if auth and auth.username else None) or request.values.get("client_id")
+    return oauth.client_actor(named or "unknown", request.remote_addr or "")
+
+
+def client_target() -> str:
+    return f"client {client_actor().label}"
+
+
 def query_client(client_id: str) -> Client | None:
     try:
         row = oauth_clients.find(client_id, fetch_policy())
-    except oauth_clients.ClientError:
+    except oauth_clients.ClientError as exc:
+        g.oauth_client_refused = str(exc)  # the refusal's audit entry says why
         return None
     return Client(row) if row else None

@@ -11,7 +11,7 @@ from flask import current_app
 
 from ..access import oauth
 from ..models import OAuthGrant, OAuthRefreshToken, Token
-from .common import AUTH_METHODS, Client, resource_urls
+from .common import AUTH_METHODS, Client, client_actor, resource_urls
 
 
 @dataclass
@@ -56,7 +56,8 @@ class Revocation(RevocationEndpoint):
     def revoke_token(self, token: Found, request: Any) -> None:
         grant = token.grant()
         if grant is not None:  # RFC 7009 §2.1: revoking either token ends the grant
-            oauth.revoke_grant(grant.id, "revoked by its client (RFC 7009)")
+            actor = oauth.client_actor(grant.client.client_id, client_actor().address)
+            oauth.revoke_grant(grant.id, "revoked by its client (RFC 7009)", actor)
 
 
 class Introspection(IntrospectionEndpoint):
@@ -66,7 +67,14 @@ class Introspection(IntrospectionEndpoint):
         return find_token(token_string)
 
     def check_permission(self, token: Found, client: Client, request: Any) -> bool:
-        return token.check_client(client) or serves(client, token)
+        if token.check_client(client) or serves(client, token):
+            return True
+        grant = token.grant()
+        if grant is not None:  # e.g. blog-mcp shown a token issued for the JSON API
+            actor = oauth.client_actor(client.row.client_id, client_actor().address)
+            why = f"a token for {grant.resource} shown to {client.row.name or 'another client'}"
+            oauth.record_refusal(actor, oauth.grant_target(grant), "invalid_target", why)
+        return False
 
     def introspect_token(self, token: Found) -> dict[str, Any]:
         grant = token.grant()

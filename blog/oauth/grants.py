@@ -12,10 +12,20 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
+from flask import g
 
 from ..access import oauth
+from ..access.audit import Actor
 from ..models import Author, OAuthCode, OAuthGrant
-from .common import AUTH_METHODS, Client, identity, lifetimes, resource_urls, token_body
+from .common import (
+    AUTH_METHODS,
+    Client,
+    client_actor,
+    identity,
+    lifetimes,
+    resource_urls,
+    token_body,
+)
 from .endpoints import find_token, serves
 
 
@@ -45,6 +55,7 @@ class Consent:
     scopes: str
     resource: str
     approved_by: str
+    actor: Actor
 
 
 class S256Only(CodeChallenge):
@@ -69,7 +80,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         consent: Consent = request.user
         grant = oauth.approve(
             request.client.row, consent.author, consent.scopes, consent.resource,
-            consent.approved_by,
+            consent.approved_by, consent.actor,
         )  # fmt: skip
         oauth.save_code(
             code, grant, request.payload.redirect_uri, request.payload.data["code_challenge"]
@@ -77,13 +88,16 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code: str, client: Client) -> Code:
         try:
-            return Code(oauth.find_code(code, client.row))
+            return Code(oauth.find_code(code, client.row, self._actor()))
         except oauth.GrantError as exc:
             raise InvalidGrantError(str(exc)) from None
 
     def authenticate_user(self, authorization_code: Code) -> OAuthGrant:
         if not oauth.spend_code(authorization_code.row):
-            oauth.revoke_grant(authorization_code.row.grant_id, "authorization code used twice")
+            oauth.revoke_grant(
+                authorization_code.row.grant_id, "authorization code used twice",
+                self._actor(), "oauth.code.reused",
+            )  # fmt: skip
             raise InvalidGrantError("the code was already used; what it issued is revoked")
         return authorization_code.row.grant
 
@@ -92,8 +106,13 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         grant = self.authenticate_user(self.request.authorization_code)
-        body = token_body(oauth.issue(grant, lifetimes()))
+        if g.get("oauth_profile_only"):  # IndieAuth §5.3.2: who signed in, and no token
+            return 200, identity(grant), self.TOKEN_RESPONSE_HEADER
+        body = token_body(oauth.issue(grant, lifetimes(), self._actor()))
         return 200, {**body, **identity(grant)}, self.TOKEN_RESPONSE_HEADER
+
+    def _actor(self) -> Actor:
+        return _client_actor(self.request.client)
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
@@ -108,10 +127,19 @@ class RefreshGrant(grants.RefreshTokenGrant):
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         raw = self.request.form["refresh_token"]
         try:
-            issued = oauth.rotate(raw, self.request.client.row, lifetimes())
+            client = self.request.client
+            issued = oauth.rotate(raw, client.row, lifetimes(), _client_actor(client))
         except oauth.GrantError as exc:
             raise InvalidGrantError(str(exc)) from None
-        return 200, token_body(issued), self.TOKEN_RESPONSE_HEADER
+        return 200, {**token_body(issued), **identity(issued.grant)}, self.TOKEN_RESPONSE_HEADER
+
+
+def _client_actor(client: Client | None) -> Actor:
+    """The authenticated client as the actor, else the client_id the request names."""
+    actor = client_actor()
+    if client is None:
+        return actor
+    return oauth.client_actor(client.row.client_id, actor.address)
 
 
 class TokenExchange(grants.BaseGrant, grants.TokenEndpointMixin):

@@ -8,18 +8,38 @@ from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from .. import posts
 from ..access import oauth, oauth_clients
-from ..extensions import db
+from ..extensions import db, limiter
 from ..http import seat
 from ..http.urls import absolute_url
 from ..models import Author
-from .common import API_SCOPES, AUTH_METHODS, MICROPUB_SCOPES, SCOPES, resource_urls
+from . import refusals
+from .common import (
+    API_SCOPES,
+    AUTH_METHODS,
+    MICROPUB_SCOPES,
+    SCOPES,
+    client_actor,
+    client_target,
+    resource_urls,
+    scopes_for,
+)
 from .grants import Consent, TokenExchange
 from .server import server
 
@@ -61,17 +81,28 @@ def metadata() -> Response:
     )
 
 
+def _limit(name: str) -> str:
+    return current_app.config[name]
+
+
+bp.register_error_handler(RateLimitExceeded, refusals.too_many)
+
+
 @bp.post("/oauth/register")
+@limiter.limit(lambda: _limit("OAUTH_REGISTER_LIMIT"), scope="oauth-register")
 def register() -> tuple[Response, int]:
     """Register a client (RFC 7591)."""
     metadata = request.get_json(silent=True)
     if not isinstance(metadata, dict):
-        return _error("invalid_client_metadata", "send the client's metadata as a JSON object")
+        return refusals.registration_refused(
+            "invalid_client_metadata", "send the client's metadata as a JSON object"
+        )
     try:
-        client, secret = oauth_clients.register(metadata)
+        actor = oauth.client_actor("(registering)", request.remote_addr or "")
+        client, secret = oauth_clients.register(metadata, actor)
     except oauth_clients.ClientError as exc:
         code = "invalid_redirect_uri" if "redirect" in str(exc) else "invalid_client_metadata"
-        return _error(code, str(exc))
+        return refusals.registration_refused(code, str(exc))
     body: dict[str, Any] = {
         "client_id": client.client_id,
         "client_id_issued_at": int(client.created_at.timestamp()),
@@ -86,11 +117,17 @@ def register() -> tuple[Response, int]:
     return jsonify(body), 201
 
 
+# Codes are redeemed at the token endpoint or (IndieAuth, profile only) the authorization
+# endpoint: one budget per client address for both.
+redeem_limit = limiter.shared_limit(lambda: _limit("OAUTH_TOKEN_LIMIT"), scope="oauth-token")
+
+
 @bp.post("/oauth/token")
+@redeem_limit
 def token() -> Response:
     """Exchange a code or a refresh token for tokens."""
     response = server().create_token_response()
-    _audit_refusal(response, "token")
+    refusals.audit_refusal(response, "token")
     return response
 
 
@@ -109,12 +146,20 @@ def introspect() -> Response:
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
 def authorize() -> Any:
     """Show the consent page to the signed-in operator; carry out their decision."""
+    if request.method == "POST" and "grant_type" in request.form:
+        return _profile()  # IndieAuth: a client redeems a code for the profile URL only
     operator = seat.current_operator()
     if operator is None:
         return redirect(seat.login_url(request.full_path))
     try:
         grant = server().get_consent_grant(end_user=None)
         resource = _resource(grant)
+        if not _offered(grant, resource):
+            raise InvalidScopeError(
+                f"none of the scopes asked for is valid at {resource_urls()[resource]}",
+                redirect_uri=grant.redirect_uri,
+                state=grant.request.payload.state,
+            )
     except OAuth2Error as error:
         return _refused(error)
     if request.method == "GET":
@@ -123,6 +168,8 @@ def authorize() -> Any:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         log.warning("oauth consent refused: no valid CSRF token")
+        why = "the consent form came without a valid CSRF token; nothing was approved"
+        oauth.record_refusal(seat.actor(), client_target(), "csrf", why)
         return _page("refused.html", 400, reason="The form expired or was not sent from this site.")
     try:
         consent = _decision(grant, resource, operator.label)
@@ -130,7 +177,18 @@ def authorize() -> Any:
         return _page("refused.html", 400, reason=str(exc))
     if consent is None:
         log.info("oauth consent denied by %s for %s", operator.label, grant.client.row.client_id)
-    response = server().create_authorization_response(grant_user=consent, grant=grant)
+        oauth.record_denial(
+            seat.actor(), f"client {grant.client.row.client_id}", grant.redirect_uri
+        )
+    return server().create_authorization_response(grant_user=consent, grant=grant)
+
+
+def _profile() -> Response:
+    """Redeem a code at the authorization endpoint: `me` (and profile), no token (IndieAuth)."""
+    g.oauth_profile_only = True
+    with redeem_limit:
+        response = server().create_token_response()
+    refusals.audit_refusal(response, "profile")
     return response
 
 
@@ -145,6 +203,7 @@ def _resource(grant: Any) -> str:
         error = InvalidRequestError("the resource is not one this server issues tokens for")
         error.error = "invalid_target"
         error.redirect_uri = grant.redirect_uri
+        error.state = grant.request.payload.state
         raise error
     return by_url[asked[0]]
 
@@ -154,11 +213,17 @@ def _decision(grant: Any, resource: str, approved_by: str) -> Consent | None:
     if request.form.get("decision") != "approve":
         return None
     author = _chosen_author()
-    asked = grant.request.scope.split()
-    chosen = [s for s in request.form.getlist("allow") if s in asked]
+    offered = _offered(grant, resource)
+    chosen = [s for s in request.form.getlist("allow") if s in offered]
     if author is None or not chosen:
         return None
-    return Consent(author, " ".join(chosen), resource, approved_by)
+    return Consent(author, " ".join(chosen), resource, approved_by, seat.actor())
+
+
+def _offered(grant: Any, resource: str) -> list[str]:
+    """Return the scopes asked for that mean something at the resource."""
+    valid = scopes_for(resource)
+    return [scope for scope in grant.request.scope.split() if scope in valid]
 
 
 def _chosen_author() -> Author | None:
@@ -183,7 +248,7 @@ def _consent_page(grant: Any, resource: str) -> Response:
         200,
         client=client,
         redirect_host=urlsplit(redirect_uri).netloc,
-        scopes=grant.request.scope.split(),
+        scopes=_offered(grant, resource),
         resource=resource_urls()[resource],
         authors=oauth.authors(),
         csrf_token=generate_csrf(),
@@ -201,6 +266,10 @@ def _consent_page(grant: Any, resource: str) -> Response:
 def _refused(error: OAuth2Error) -> Any:
     """Send the error to the client when its redirect URI is known, else tell the person."""
     log.warning("oauth authorization refused: %s %s", error.error, error.description)
+    why = error.description or error.error
+    if getattr(g, "oauth_client_refused", None):
+        why = f"{why}: {g.oauth_client_refused}"
+    oauth.record_refusal(client_actor(), client_target(), error.error, why)
     if error.redirect_uri:
         status, body, headers = error()
         location = dict(headers)["Location"]
@@ -214,13 +283,3 @@ def _page(template: str, status: int, **context: Any) -> Response:
     # A consent page carries a CSRF token and names the operator's client: never cached.
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
     return Response(body, status=status, mimetype="text/html", headers=headers)
-
-
-def _error(code: str, description: str) -> tuple[Response, int]:
-    log.warning("oauth registration refused: %s", description)
-    return jsonify(error=code, error_description=description), 400
-
-
-def _audit_refusal(response: Response, where: str) -> None:
-    if response.status_code >= 400:
-        log.warning("oauth %s refused: %s", where, response.get_data(as_text=True)[:300])

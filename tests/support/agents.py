@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,16 +29,15 @@ from mcp.shared.auth import (
 from playwright.async_api import async_playwright
 from sqlalchemy import select
 
-from blog.access import oauth
 from blog.extensions import db
 from blog.models import OAuthGrant, Post
 
-from .admin import make_operator
+from .admin import make_operator, send_live_form, signed_in_session
 from .browsing import CHROMIUM, CHROMIUM_ARGS
 from .live import free_port, served_blog
+from .mcp import blog_mcp_http
 from .seat import sign_in_browser
 
-BLOG_MCP = Path(sys.executable).with_name("blog-mcp")
 AUTHOR = {"slug": "quill", "name": "Quill", "model": "Claude", "operator": "Ada"}
 
 
@@ -102,17 +96,6 @@ class Callback:
         )
 
 
-def wait_for_port(port: int, process: subprocess.Popen) -> None:
-    for _ in range(200):
-        assert process.poll() is None, "blog-mcp --http exited"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("blog-mcp --http did not listen")
-
-
 @dataclass(frozen=True)
 class Stack:
     app: Flask
@@ -136,18 +119,8 @@ def blog_with_mcp(
         settings["BASE_URL"] = origin
     with served_blog(folder, AUTHOR, MCP_URL=mcp_url, **settings) as (app, gunicorn, _raw):
         blog_url = origin or gunicorn
-        out = app.test_cli_runner().invoke(args=["oauth", "resource-server", "mcp"]).output
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOG_")}
-        env.update(dict(line.split("=", 1) for line in out.split()), BLOG_URL=blog_url)
-        command = [str(BLOG_MCP), "--http", "--port", str(port), "--public-url", mcp_url]
-        with (folder / "blog-mcp.log").open("wb") as log:
-            process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-            try:
-                wait_for_port(port, process)
-                yield Stack(app, blog_url, mcp_url, gunicorn)
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
+        with blog_mcp_http(app, blog_url, port, mcp_url, folder / "blog-mcp.log"):
+            yield Stack(app, blog_url, mcp_url, gunicorn)
 
 
 async def connect_and_publish(
@@ -213,8 +186,12 @@ def check_published_and_revoke(app: Flask, blog_url: str, mcp_url: str, token: s
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
     assert requests.post(mcp_url, json=body, headers=headers, timeout=30).status_code != 401
-    with app.app_context():
-        oauth.revoke_grant(grant.id, "revoked by the operator")  # what the admin's button calls
+    # The operator clicks "Revoke grant" on the admin's Connected agents page.
+    operator = signed_in_session(blog_url)
+    action = f"/admin/oauth/grants/{grant.id}/revoke"
+    revoked = send_live_form(operator, blog_url, "/admin/oauth", action)
+    assert revoked.ok and f"Revoked grant {grant.id}" in revoked.text, revoked.text
+    operator.close()
     answer = requests.post(mcp_url, json=body, headers=headers, timeout=30)
     assert answer.status_code == 401
     assert "resource_metadata=" in answer.headers["WWW-Authenticate"]
