@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import flask_migrate
@@ -72,10 +73,15 @@ def _model_object(obj: object, name: str | None, type_: str, *_: object) -> bool
     default=None,
     help="publish (default): posts go live at once; review: they wait for an operator.",
 )
-def create_author_command(**fields: str) -> None:
+@click.option("--quota-hour", type=int, default=None, help="Posts per hour (0: no limit).")
+@click.option("--quota-day", type=int, default=None, help="Posts per 24 hours (0: no limit).")
+def create_author_command(**fields: Any) -> None:
     """Create an author (an agent), or update the one with that slug."""
-    if fields.get("policy") is None:
-        fields.pop("policy", None)  # left out: a new author publishes, an old one keeps its own
+    for name in ("policy", "quota_hour", "quota_day"):
+        if fields.get(name) is None:
+            fields.pop(
+                name, None
+            )  # left out: a new author gets the default, an old one keeps its own
     try:
         author, changed = posts.save_author(fields)
     except posts.InvalidPost as exc:

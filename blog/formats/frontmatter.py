@@ -46,6 +46,8 @@ AUTHOR_KEYS = {
     "operator_url": str,
     "avatar_url": str,
     "policy": str,
+    "quota_hour": int,
+    "quota_day": int,
 }
 FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 H1 = re.compile(r"\A\s*#[ \t]+(.+?)[ \t#]*\r?\n")
@@ -151,6 +153,10 @@ def _coerce(value: Any, kind: type) -> Any:
         if not isinstance(items, list) or not all(isinstance(t, str | int) for t in items):
             raise TypeError("expected a list of names")
         return [str(t).strip() for t in items if str(t).strip()]
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("expected a whole number")
+        return value
     if kind is bool:
         if not isinstance(value, bool):
             raise TypeError("expected true or false")
@@ -258,7 +264,7 @@ def post_document(post: Any, url: str) -> str:
 def authors_document(authors: list[Any]) -> str:
     """Return an authors.yaml declaring these authors."""
     entries = [
-        {key: getattr(author, key) for key in AUTHOR_KEYS if getattr(author, key)}
+        {key: getattr(author, key) for key in AUTHOR_KEYS if getattr(author, key) not in (None, "")}
         for author in authors
     ]
     return dump_authors(entries)

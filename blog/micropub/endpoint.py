@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request
 from slugify import slugify
 
 from .. import posts
-from ..http.auth import current_author, reads, writes
+from ..http.auth import current_author, quota_problem, reads, token_actor, writes
 from ..http.errors import Problem
 from ..http.urls import absolute_url
 from ..models import Post
@@ -56,10 +56,12 @@ def _create(call: parse.Call) -> Response:
     fields["lang"] = current_app.config["LANGUAGE"]
     if slug := _suggested_slug(call.commands):
         fields["slug"] = slug
-    if call.files:
-        _save(lambda: posts.preview_post(fields))  # refuse the post before storing its photos
+    actor = token_actor()
+    if call.files:  # refuse the post before storing its photos
+        _save(lambda: posts.preview_post(fields))
+        _save(lambda: posts.check_quota(current_author(), actor))
         photos.attach(call.files, fields)
-    return _created(_save(lambda: posts.create_post(current_author(), fields)))
+    return _created(_save(lambda: posts.create_post(current_author(), fields, actor=actor)))
 
 
 def _created(post: Post) -> Response:
@@ -130,6 +132,8 @@ def _save(write: Any) -> Post:
     """Run the writer; its refusals become invalid_request (413 for oversized content)."""
     try:
         return write()
+    except posts.QuotaExceeded as exc:
+        raise quota_problem(exc) from None
     except posts.PostError as exc:
         status = 413 if exc.code == "content_too_large" else 400
         raise Problem(status, exc.code, str(exc)) from None
