@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .content import disclosure, language, usage
 from .formats import sitemap
@@ -377,5 +378,8 @@ def check(settings: Mapping[str, Any]) -> None:
         usage.parse(settings["AI_USAGE"])
     except ValueError as exc:
         raise ValueError(f"BLOG_AI_USAGE: {exc}") from exc
+    smtp = str(settings["SMTP_URL"])
+    if smtp and urlsplit(smtp).scheme not in ("smtp", "smtp+starttls", "smtps"):
+        raise ValueError("BLOG_SMTP_URL: use smtp://host:25, smtp+starttls://… or smtps://…")
     if not 1 <= settings["SITEMAP_MAX_URLS"] <= sitemap.MAX_URLS:
         raise ValueError(f"BLOG_SITEMAP_MAX_URLS: must be between 1 and {sitemap.MAX_URLS}")
