@@ -1,6 +1,6 @@
 """The operator's seat: /admin, signed in with a session (see blog/http/signin.py)."""
 
-from . import access, posts  # noqa: F401  (their routes join the blueprint)
+from . import access, authors, posts  # noqa: F401  (their routes join the blueprint)
 from .views import bp
 
 __all__ = ["bp"]
