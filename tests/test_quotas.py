@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +16,7 @@ from blog import posts
 from blog.access import tokens
 from blog.extensions import db
 from blog.models import AuditEntry, utcnow
+from blog.posts import quotas
 
 from .conftest import Api
 from .support.asserts import assert_problem
@@ -193,3 +196,31 @@ def test_operators_have_no_quota(build_app: Any) -> None:
             posts.create_post(author, {"title": f"Imported {n}", "content": "x"})
     assert count_posts(app) == 4
     assert publish(api, "Agent's two").status_code == 429
+
+
+def test_two_creates_at_once_cannot_both_take_the_last_place(build_app: Any, monkeypatch) -> None:
+    first_app = build_app(POSTS_PER_HOUR_PER_AUTHOR=1)
+    apps = [first_app, build_app(POSTS_PER_HOUR_PER_AUTHOR=1)]  # two processes, one database
+    raws = [author_with_token(first_app, QUILL, "one"), a_token_of(first_app, "quill")]
+    barrier = threading.Barrier(2)
+    real_now = quotas.utcnow
+
+    def meet_then_count() -> Any:
+        # Both creates get here together unless the author's row lock holds one back.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=3)
+        return real_now()
+
+    monkeypatch.setattr(quotas, "utcnow", meet_then_count)
+    statuses: list[int] = []
+
+    def create(app: Flask, raw: str) -> None:
+        statuses.append(publish(Api(app.test_client(), raw), f"Race {raw[-4:]}").status_code)
+
+    threads = [threading.Thread(target=create, args=pair) for pair in zip(apps, raws, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 429]
+    assert count_posts(first_app) == 1
