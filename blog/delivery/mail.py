@@ -98,6 +98,10 @@ def send(delivery: Delivery) -> Attempt:
         message = pending_message(json.loads(delivery.event.payload), to)
         _deliver(server, message, float(current_app.config["SMTP_TIMEOUT"]))
         return Attempt(250, "", _since(started))
+    except smtplib.SMTPRecipientsRefused as exc:  # the one recipient: its code decides
+        code, answer = next(iter(exc.recipients.values()), (451, b""))
+        kind = "refused: " if code >= 500 else ""
+        error = f"{kind}SMTP {code} {answer!r}"
     except smtplib.SMTPResponseException as exc:
         # 5xx: permanent (a bad address, refused credentials): "refused:" stops the retries.
         kind = "refused: " if exc.smtp_code >= 500 else ""
