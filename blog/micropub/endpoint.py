@@ -40,7 +40,7 @@ def _write(call: parse.Call) -> Response:
     if call.action == "update":
         return _update(post, call.changes)
     if call.action == "delete":
-        posts.delete_post(post)
+        posts.delete_post(post, actor=token_actor())
         return Response(status=204)
     return _undelete(post)
 
@@ -84,7 +84,7 @@ def _update(post: Post, changes: dict[str, Any]) -> Response:
         auth.require("create")
     fields = {k: v for k, v in fields.items() if v != _stored(post, k)}
     if fields:
-        _save(lambda: posts.update_post(post, fields))
+        _save(lambda: posts.update_post(post, fields, actor=token_actor()))
     return Response(status=204)
 
 
@@ -122,7 +122,7 @@ def _stored(post: Post, field: str) -> Any:
 def _undelete(post: Post) -> Response:
     """Bring back a deleted post (posts keeps it, hidden)."""
     try:
-        posts.restore_post(post)
+        posts.restore_post(post, actor=token_actor())
     except posts.NotDeleted:
         raise parse.bad("the post is not deleted", "not_deleted") from None
     return Response(status=204)
