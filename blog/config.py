@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .content import disclosure, language, usage
 from .formats import sitemap
@@ -119,6 +120,14 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Send webhooks and WebSub pings from a thread in each serving process; off: none sent",
     ),
+    Setting(
+        "SMTP_URL",
+        "",
+        "Mail server for the operators' review mail: smtp://host:25, smtp+starttls://user:pass@host:587"
+        " or smtps://user:pass@host:465; empty: no mail",
+    ),
+    Setting("SMTP_FROM", "", "From address of that mail; empty: agentblog@ the BASE_URL's host"),
+    Setting("SMTP_TIMEOUT", 10.0, "Seconds to wait for the mail server to connect or answer"),
     Setting("TOKEN_LIFETIME", "90d", "Default lifetime of a new API token: 90d, 12h, 30m or never"),
     Setting(
         "RATE_LIMIT_STORAGE",
@@ -135,6 +144,28 @@ SETTINGS: tuple[Setting, ...] = (
         " (e.g. 6000 per minute); empty: the usual limits",
     ),
     Setting("BAD_TOKEN_LIMIT", "10 per minute", "Refused tokens per client address before 429"),
+    Setting(
+        "POSTS_PER_HOUR_PER_TOKEN",
+        0,
+        "Posts one token may create per hour (0: no limit); a token's own quota overrides it",
+    ),
+    Setting(
+        "POSTS_PER_DAY_PER_TOKEN",
+        0,
+        "Posts one token may create per 24 hours (0: no limit); a token's own quota overrides it",
+    ),
+    Setting(
+        "POSTS_PER_HOUR_PER_AUTHOR",
+        0,
+        "Posts an author's agents may create per hour, all tokens together (0: no limit);"
+        " the author's own quota overrides it",
+    ),
+    Setting(
+        "POSTS_PER_DAY_PER_AUTHOR",
+        0,
+        "Posts an author's agents may create per 24 hours, all tokens together (0: no limit);"
+        " the author's own quota overrides it",
+    ),
     Setting("API_MAX_BODY_BYTES", 1_048_576, "Largest API request body; larger gets 413"),
     Setting(
         "API_MAX_MARKDOWN_BYTES",
@@ -349,5 +380,8 @@ def check(settings: Mapping[str, Any]) -> None:
         usage.parse(settings["AI_USAGE"])
     except ValueError as exc:
         raise ValueError(f"BLOG_AI_USAGE: {exc}") from exc
+    smtp = str(settings["SMTP_URL"])
+    if smtp and urlsplit(smtp).scheme not in ("smtp", "smtp+starttls", "smtps"):
+        raise ValueError("BLOG_SMTP_URL: use smtp://host:25, smtp+starttls://… or smtps://…")
     if not 1 <= settings["SITEMAP_MAX_URLS"] <= sitemap.MAX_URLS:
         raise ValueError(f"BLOG_SITEMAP_MAX_URLS: must be between 1 and {sitemap.MAX_URLS}")

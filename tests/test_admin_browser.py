@@ -171,13 +171,54 @@ def test_five_failed_sign_ins_then_429(browser: Browser, live) -> None:
     redis.Redis.from_url(REDIS).flushdb()
 
 
+def test_edit_an_author_s_profile(context, live) -> None:
+    page = context.new_page()
+    sign_in(page, live)
+    page.goto(f"{live.url}/admin/authors")
+    with page.expect_navigation():
+        page.locator("a:has-text('Edit careful')").click()
+    page.fill("#author-operator", "Ada Lovelace")
+    page.fill("#author-bio", "I check my sources.\nTwice.")
+    page.fill("#author-quota_day", "500")
+    submit(page, "button:has-text('Save the profile')")
+    assert "Saved the profile of Careful" in page.content()
+    assert page.input_value("#author-quota_day") == "500"
+    assert page.input_value("#author-policy") == "review"
+    assert "Ada Lovelace" in requests.get(f"{live.url}/authors/careful", timeout=30).text
+    page.fill("#author-operator_url", "javascript:alert(1)")
+    answer = submit(page, "button:has-text('Save the profile')")
+    assert answer.status == 400 and "Nothing was saved" in page.content()
+    assert page.get_attribute("#author-operator_url", "aria-invalid") == "true"
+
+
+def test_read_what_a_revision_changed(context, live) -> None:
+    post = live.publish("Diffed", "Line one.\nLine two.\n")
+    live.api("PATCH", f"/posts/{post['id']}", json={"content": "Line one.\nLine 2, <b>bold</b>.\n"})
+    page = context.new_page()
+    sign_in(page, live)
+    page.goto(f"{live.url}/admin/posts/{post['id']}")
+    with page.expect_navigation():
+        page.locator("a:has-text('Changes in revision')").first.click()
+    assert page.locator("table.admin-diff del").all_inner_texts() == ["Line two."]
+    assert page.locator("table.admin-diff ins").all_inner_texts() == ["Line 2, <b>bold</b>."]
+    assert page.locator("table.admin-diff b").count() == 0  # shown as text, never as markup
+
+
+def newest_revision(live: Live, post_id: int) -> int:
+    return live.api("GET", f"/posts/{post_id}/revisions").json()["items"][0]["id"]
+
+
 def admin_pages(live: Live) -> dict[str, str]:
     post = live.publish("A post for the checkers", "Some *text* with a [link](https://a.example).")
     client = {"client_name": "Checked agent", "redirect_uris": ["http://127.0.0.1:9/callback"]}
     assert requests.post(f"{live.url}/oauth/register", json=client, timeout=30).status_code == 201
+    live.api("PATCH", f"/posts/{post['id']}", json={"content": "Some *other* text.\n\nMore."})
+    revision = newest_revision(live, post["id"])
     return {
         "dashboard": "/admin/", "posts": "/admin/posts?status=pending",
         "post": f"/admin/posts/{post['id']}", "authors": "/admin/authors",
+        "author": "/admin/authors/careful",
+        "revision": f"/admin/posts/{post['id']}/revisions/{revision}",
         "tokens": "/admin/tokens", "webhooks": "/admin/webhooks", "audit": "/admin/audit",
         "oauth": "/admin/oauth",
     }  # fmt: skip

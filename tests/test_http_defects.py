@@ -238,6 +238,7 @@ def test_every_textual_answer_is_compressed(app, client, api, blog) -> None:
         "/posts/hello.md.jws", "/authors/quill/did.json",
         "/api/v1/posts/1/revisions", "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
         "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit", "/admin/oauth",
+        "/admin/authors/quill", "/admin/posts/1/revisions/1",
         "/search", "/ask", "/search?q=hello", "/ask?query=hello", f"/archive/{days_ago(99).year}",
         "/.well-known/oauth-authorization-server", "/oauth/authorize",
     ]  # fmt: skip

@@ -24,6 +24,8 @@ from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from blog import posts
+from blog.access import tokens
 from blog.mcp.server import parse_args, server_from_args
 
 from .support.asserts import front_matter
@@ -257,6 +259,24 @@ def test_a_bad_token_gives_a_readable_tool_error(blog: Blog) -> None:
             await client.read_resource("blog://posts", cache_mode="bypass")
 
     run(over_stdio(blog, token="ab_" + "x" * 43), steps)
+
+
+def test_a_token_over_its_quota_gets_a_readable_tool_error(blog: Blog) -> None:
+    with blog.app.app_context():
+        author = posts.reads.get_author("quill")
+        raw, _ = tokens.issue(author, tokens.SCOPES, None, "capped", quotas=(None, 1))
+
+    async def steps(client: Client) -> None:
+        await call(client, "publish_post", title="The day's one", markdown="Hi.")
+        result = await client.call_tool(
+            "publish_post", {"title": "One too many", "markdown": "No."}
+        )
+        assert result.is_error
+        text = result.content[0].text
+        assert "code: quota_exceeded" in text and "1 posts per day" in text, text
+
+    run(over_stdio(blog, token=raw), steps)
+    assert requests.get(f"{blog.url}/posts/one-too-many", timeout=30).status_code == 404
 
 
 # ---------------------------------------------------------------- streamable HTTP

@@ -13,12 +13,12 @@ import pytest
 from flask import Flask
 
 from blog import posts
-from blog.access import tokens
+from blog.access import audit, tokens
 from blog.extensions import db
 from blog.models import Author
 
 from .conftest import BASE_URL, ROOT
-from .support.factories import count_posts
+from .support.factories import author_with_token, count_posts
 from .support.micropub import Micropub, assert_micropub_error
 
 PUBLISH = ("posts:read", "posts:write", "posts:publish")
@@ -476,3 +476,17 @@ def test_a_token_made_on_the_command_line_publishes(
     raw = made.stdout.strip().splitlines()[-1]
     url = Micropub(client, raw).create(data={"h": "entry", "content": "From the CLI token"})
     assert "From the CLI token" in page(client, url)
+
+
+def test_micropub_writes_are_logged_as_their_token(build_app: Any) -> None:
+    app = build_app()
+    quill = {"slug": "quill", "name": "Quill"}
+    micropub = Micropub(app.test_client(), author_with_token(app, quill, "phone"))
+    url = micropub.create(data={"h": "entry", "content": "A note."})
+    answer = micropub.post(json={"action": "update", "url": url, "replace": {"content": ["B."]}})
+    assert answer.status_code == 204
+    assert micropub.post(data={"action": "delete", "url": url}).status_code == 204
+    with app.app_context():
+        actions = [(e.action, e.actor) for e in audit.entries("post.")]
+    assert actions == [(name, "token 1 (phone of quill)")
+                       for name in ("post.deleted", "post.updated", "post.created")]  # fmt: skip

@@ -64,6 +64,7 @@ def requests_to_make(site: dict[str, str], app: Flask) -> list[tuple[str, str, d
         "/docs/agents.md", "/posts/hello.md.jws", "/authors/quill/did.json",
         "/admin/login", "/admin/", "/admin/posts", "/admin/posts/1",
         "/admin/authors", "/admin/tokens", "/admin/webhooks", "/admin/audit", "/admin/oauth",
+        "/admin/authors/quill", "/admin/posts/1/revisions/1",
         "/search", "/ask", "/search?q=hello", "/archive/2000",
     ]  # fmt: skip
     calls: list[tuple[str, str, dict[str, Any]]] = [("GET", path, {}) for path in pages]

@@ -114,7 +114,9 @@ def test_token_list_shows_everything_but_the_secret(runner, author, client) -> N
     listing = runner.invoke(args=["token", "list"])
     assert listing.exit_code == 0
     header, row = listing.output.strip().splitlines()
-    assert re.match(r"ID +NAME +AUTHOR +SCOPES +CREATED +LAST USED +EXPIRES +STATUS$", header)
+    assert re.match(
+        r"ID +NAME +AUTHOR +SCOPES +QUOTA +CREATED +LAST USED +EXPIRES +STATUS$", header
+    )
     assert "ci bot" in row and "quill" in row and "posts:read,posts:write" in row
     assert row.endswith("active") and "never" not in row  # used once; expires in 90 days
     assert raw not in listing.output and raw[3:12] not in listing.output

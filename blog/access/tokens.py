@@ -76,8 +76,12 @@ def issue(
     lifetime: timedelta | None,
     name: str = "",
     actor: Actor | None = None,
+    quotas: tuple[int | None, int | None] = (None, None),
 ) -> tuple[str, Token]:
-    """Create a token for `author`; return the raw secret (shown once) and the stored row."""
+    """Create a token for `author`; return the raw secret (shown once) and the stored row.
+
+    `quotas` are its posts per hour and per day (None: the setting, 0: no limit).
+    """
     raw = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     with write_transaction():
         token = Token(
@@ -86,6 +90,8 @@ def issue(
             scopes=" ".join(parse_scopes(",".join(scopes))),
             secret_hash=hash_secret(raw),
             expires_at=utcnow() + lifetime if lifetime else None,
+            quota_hour=quotas[0],
+            quota_day=quotas[1],
         )
         db.session.add(token)
         db.session.flush()

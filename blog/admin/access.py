@@ -59,16 +59,27 @@ def token_create() -> Any:
     errors: list[posts.FieldError] = []
     posts.check_text("name", name, errors, 200, one_line=True)
     lifetime_name = request.form.get("lifetime", "")
+    quotas = (_quota("quota_hour", errors), _quota("quota_day", errors))
     if author is None or not chosen or errors or lifetime_name not in LIFETIMES:
         flash(
-            "Nothing was issued: choose an author, at least one scope, a lifetime and a short name."
+            "Nothing was issued: choose an author, at least one scope, a lifetime and a short name;"
+            " quotas are empty or whole numbers."
         )
         return redirect(url_for("admin.token_list"), 303)
-    raw, _ = tokens.issue(author, chosen, LIFETIMES[lifetime_name], name, actor=operator_actor())
+    lifetime = LIFETIMES[lifetime_name]
+    raw, _ = tokens.issue(author, chosen, lifetime, name, actor=operator_actor(), quotas=quotas)
     return render_template(
         "admin/tokens.html", tokens=tokens.all_tokens(), status=tokens.status,
         authors=posts.reads.all_authors(), scopes=tokens.SCOPES, lifetimes=LIFETIMES, secret=raw,
     )  # fmt: skip
+
+
+def _quota(name: str, errors: list[posts.FieldError]) -> int | None:
+    """Read a token's quota field: empty is None (the setting), else a checked whole number."""
+    text = request.form.get(name, "").strip()
+    value: Any = None if not text else int(text) if text.isdigit() and len(text) < 10 else text
+    posts.authors.check_quota_value(name, value, errors)
+    return value if isinstance(value, int) else None
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

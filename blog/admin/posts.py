@@ -43,6 +43,18 @@ def post_detail(post_id: int) -> Any:
     return render_template("admin/post.html", post=post, history=history)
 
 
+@bp.get("/posts/<int:post_id>/revisions/<int:revision_id>")
+@operator_required
+def revision(post_id: int, revision_id: int) -> Any:
+    """What one revision changed, line by line, against the revision before it."""
+    post = _post(post_id)
+    try:
+        change = posts.history.revision_change(post, min(revision_id, MAX_ID))
+    except posts.WrongRevision:
+        abort(404)
+    return render_template("admin/revision.html", post=post, change=change)
+
+
 @bp.post("/posts/<int:post_id>/edit")
 @operator_required
 def edit(post_id: int) -> Any:

@@ -38,7 +38,7 @@ ERRORS = {
     422: "Invalid fields (listed in errors), an unknown or repeated query parameter, "
     "an Idempotency-Key reused with another body, or an upload that is not a PNG, JPEG, "
     "GIF or WebP image",
-    429: "Rate limited: see Retry-After",
+    429: "Rate limited, or (creating a post) over a post quota: see Retry-After",
 }
 # A Structured Field string (IETF idempotency-key draft): printable ASCII, quotes optional.
 IDEMPOTENCY_KEY = r'^"?([ !#-\[\]-~]{1,255})"?$'

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from .. import posts
 from ..access import audit
+from ..http.auth import quota_problem
 from ..http.bodies import invalid
 from ..http.errors import Problem
 from ..models import Post, PostRevision, Token, utcnow
@@ -50,6 +51,8 @@ def post_problem(exc: posts.PostError) -> Problem:
     A taken slug is a 409; content over the size limit a 413, like a body over its limit;
     any other refusal a 422 naming the fields.
     """
+    if isinstance(exc, posts.QuotaExceeded):
+        return quota_problem(exc)
     if not isinstance(exc, posts.InvalidPost):
         return Problem(409, exc.code, str(exc))
     problem = invalid([{"field": e.field, "message": e.message} for e in exc.errors])

@@ -79,10 +79,13 @@ def _model_object(obj: object, name: str | None, type_: str, *_: object) -> bool
     default=None,
     help="publish (default): posts go live at once; review: they wait for an operator.",
 )
+@click.option("--quota-hour", type=int, default=None, help="Posts per hour (0: no limit).")
+@click.option("--quota-day", type=int, default=None, help="Posts per 24 hours (0: no limit).")
 def create_author_command(**fields: Any) -> None:
     """Create an author (an agent), or update the one with that slug."""
-    if fields.get("policy") is None:
-        fields.pop("policy", None)  # left out: a new author publishes, an old one keeps its own
+    for name in ("policy", "quota_hour", "quota_day"):  # left out: an old author keeps its own
+        if fields.get(name) is None:
+            fields.pop(name, None)
     links = fields.pop("links")
     if links:
         fields["links"] = list(links)  # left out: an old author keeps its links

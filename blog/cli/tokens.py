@@ -23,7 +23,26 @@ def token_group() -> None:
 @click.option("--scopes", required=True, help=f"Comma-separated, from {', '.join(tokens.SCOPES)}.")
 @click.option("--expires", default=None, help="90d, 12h, 30m or never (default TOKEN_LIFETIME).")
 @click.option("--name", default="", help='What it is for, e.g. "laptop agent".')
-def token_create_command(author: str, scopes: str, expires: str | None, name: str) -> None:
+@click.option(
+    "--quota-hour",
+    type=click.IntRange(0, posts.authors.MAX_QUOTA),
+    default=None,
+    help="Posts it may create per hour (0: no limit; default POSTS_PER_HOUR_PER_TOKEN).",
+)
+@click.option(
+    "--quota-day",
+    type=click.IntRange(0, posts.authors.MAX_QUOTA),
+    default=None,
+    help="Posts it may create per 24 hours (0: no limit; default POSTS_PER_DAY_PER_TOKEN).",
+)
+def token_create_command(
+    author: str,
+    scopes: str,
+    expires: str | None,
+    name: str,
+    quota_hour: int | None,
+    quota_day: int | None,
+) -> None:
     """Create a token and print it once (only its hash is kept)."""
     found = posts.reads.get_author(author)
     if found is None:
@@ -37,7 +56,7 @@ def token_create_command(author: str, scopes: str, expires: str | None, name: st
         lifetime = tokens.parse_lifetime(expires or current_app.config["TOKEN_LIFETIME"])
     except tokens.TokenError as exc:
         raise click.UsageError(str(exc)) from exc
-    raw, token = tokens.issue(found, chosen, lifetime, name)
+    raw, token = tokens.issue(found, chosen, lifetime, name, quotas=(quota_hour, quota_day))
     until = _moment(token.expires_at) if token.expires_at else "never"
     click.echo(f"Token {token.id} for {author} ({' '.join(chosen)}), expires {until}.", err=True)
     click.echo("It is shown only this once; store it like a password:", err=True)
@@ -48,7 +67,9 @@ def token_create_command(author: str, scopes: str, expires: str | None, name: st
 @with_appcontext
 def token_list_command() -> None:
     """List tokens: id, name, author, scopes, dates and status (never the secret)."""
-    rows = [("ID", "NAME", "AUTHOR", "SCOPES", "CREATED", "LAST USED", "EXPIRES", "STATUS")]
+    rows = [
+        ("ID", "NAME", "AUTHOR", "SCOPES", "QUOTA", "CREATED", "LAST USED", "EXPIRES", "STATUS")
+    ]
     for token in tokens.all_tokens():
         rows.append(
             (
@@ -56,6 +77,7 @@ def token_list_command() -> None:
                 token.name or "-",
                 token.author.slug,
                 ",".join(token.scopes.split()),
+                quota_text(token.quota_hour, token.quota_day),
                 _moment(token.created_at),
                 _moment(token.last_used_at) if token.last_used_at else "never",
                 _moment(token.expires_at) if token.expires_at else "never",
@@ -78,6 +100,12 @@ def token_revoke_command(token_id: int) -> None:
     if token is None:
         raise click.ClickException(f"there is no token {token_id} (see `token list`)")
     click.echo(f"Revoked token {token.id} ({token.name or 'unnamed'}) of {token.author.slug}")
+
+
+def quota_text(hour: int | None, day: int | None) -> str:
+    """Say a token's own quotas: "5/h 20/d", "-" when it has none of its own."""
+    parts = [f"{n}/{unit}" for n, unit in ((hour, "h"), (day, "d")) if n is not None]
+    return " ".join(parts) or "-"
 
 
 def _moment(moment: datetime) -> str:

@@ -1,4 +1,4 @@
-"""Send the outbox: webhooks and WebSub pings, from one background thread per process.
+"""Send the outbox: webhooks, WebSub pings and operators' mail, from one thread per process.
 
 The thread starts with the first request a process serves and sleeps until the next
 event or retry is due (at most POLL_SECONDS), or until a commit in this process records
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db, write_transaction
 from ..models import Delivery, utcnow
-from . import outbox, safehttp, signatures, webhooks, websub
+from . import mail, outbox, safehttp, signatures, webhooks, websub
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,7 @@ def _seconds(delta: timedelta) -> float:
 def fan_out(now: datetime) -> bool:
     """Turn the due events this process wins into one delivery per subscribed target."""
     hub = current_app.config["WEBSUB_HUB"]
+    mailing = bool(current_app.config["SMTP_URL"])
     with write_transaction():
         events = outbox.claim_due_events(now)
         for event in events:
@@ -147,6 +148,9 @@ def fan_out(now: datetime) -> bool:
             if hub:
                 for topic in websub.topics(event):
                     outbox.add_delivery(event, hub, topic=topic)
+            if mailing and event.name == "post.pending":
+                for address in mail.recipients():
+                    outbox.add_delivery(event, mail.MAILTO + address)
     return bool(events)
 
 
@@ -163,6 +167,8 @@ def send_next(now: datetime) -> bool:
     with write_transaction():
         outbox.finish_attempt(delivery, result, status, retry_at)
     target = f"webhook {delivery.webhook_id}" if delivery.webhook_id else "WebSub hub"
+    if delivery.url.startswith(mail.MAILTO):
+        target = "mail"
     if status == "failed":
         log.warning("push: %s gave up on %s: %s", target, delivery.url, result.error)
     elif status == "pending":
@@ -172,6 +178,8 @@ def send_next(now: datetime) -> bool:
 
 def attempt(delivery: Delivery) -> outbox.Attempt:
     """Send one delivery once; never raise."""
+    if delivery.url.startswith(mail.MAILTO):
+        return mail.send(delivery)
     config = current_app.config
     started = time.monotonic()
     try:

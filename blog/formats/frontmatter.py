@@ -48,6 +48,8 @@ AUTHOR_KEYS = {
     "avatar_url": str,
     "policy": str,
     "links": list,
+    "quota_hour": int,
+    "quota_day": int,
 }
 FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
 H1 = re.compile(r"\A\s*#[ \t]+(.+?)[ \t#]*\r?\n")
@@ -156,6 +158,10 @@ def _coerce(value: Any, kind: type) -> Any:
     if kind is dict:
         if not isinstance(value, dict):
             raise TypeError("expected a mapping of property names to lists of values")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("expected a whole number")
         return value
     if kind is bool:
         if not isinstance(value, bool):
@@ -271,7 +277,7 @@ def post_document(post: Any, url: str, properties: bool = False) -> str:
 def authors_document(authors: list[Any]) -> str:
     """Return an authors.yaml declaring these authors."""
     entries = [
-        {key: getattr(author, key) for key in AUTHOR_KEYS if getattr(author, key)}
+        {key: getattr(author, key) for key in AUTHOR_KEYS if getattr(author, key) not in (None, "")}
         for author in authors
     ]
     return dump_authors(entries)

@@ -12,6 +12,7 @@ from flask import Response, current_app, g, request
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 
+from .. import posts
 from ..access import tokens
 from ..access.audit import Actor
 from ..extensions import limiter
@@ -169,8 +170,17 @@ def add_rate_limit_headers(response: Response) -> None:
     policy = f'"{name}";q={current.limit.amount};w={window}'
     response.headers["RateLimit-Policy"] = policy
     response.headers["RateLimit"] = f'"{name}";r={current.remaining};t={left}'
-    if response.status_code == 429:
-        response.headers["Retry-After"] = str(max(1, left))
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(max(1, left))  # a quota's 429 says its own
+
+
+def quota_problem(exc: posts.QuotaExceeded) -> Problem:
+    """Answer a create over a post quota: 429 quota_exceeded, Retry-After, the limit named."""
+    quota = exc.quota
+    extra = {"limit": quota.limit, "window": quota.window, "window_seconds": quota.seconds,
+             "applies_to": quota.applies_to, "retry_after": exc.retry_after}  # fmt: skip
+    headers = {"Retry-After": str(exc.retry_after)}
+    return Problem(429, exc.code, str(exc), headers=headers, extra=extra)
 
 
 def limit_keys(*parts: str) -> list[str]:

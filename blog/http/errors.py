@@ -27,6 +27,7 @@ class Problem(Exception):
         detail: str,
         errors: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -34,6 +35,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors or []
         self.headers = headers or {}
+        self.extra = extra or {}  # RFC 9457 extension members, e.g. a quota's limit
 
 
 def init_app(app: Flask) -> None:
@@ -50,9 +52,11 @@ def problem(
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     """Build an RFC 9457 application/problem+json response with a stable `code`."""
     body: dict[str, Any] = {
+        **(extra or {}),
         "type": PROBLEM_TYPE + code,
         "title": _title(status),
         "status": status,
@@ -70,7 +74,7 @@ def problem(
 
 def handle_problem(exc: Problem) -> Response:
     """Answer a Problem with its application/problem+json."""
-    return problem(exc.status, exc.code, exc.detail, exc.errors, exc.headers)
+    return problem(exc.status, exc.code, exc.detail, exc.errors, exc.headers, exc.extra)
 
 
 def handle_http_error(exc: HTTPException) -> Response:

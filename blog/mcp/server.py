@@ -34,7 +34,9 @@ Write and manage posts on this blog. Draft in markdown, check it with preview_po
 then publish_post. Every post is shown as written by you, an AI agent. Errors carry
 the API's `code` and `detail`: read them and fix the call rather than retrying blindly.
 To retry a publish_post whose answer you did not get, call it again with the same
-idempotency_key: the blog then answers with the post already made instead of a second one."""
+idempotency_key: the blog then answers with the post already made instead of a second one.
+`quota_exceeded` means you have published as many posts as the operator allows for now:
+its detail says in how many seconds a new one is accepted; do not try before then."""
 
 DEFAULT_VOICE = """\
 You are writing a post for {title}, a blog whose authors are AI agents writing in their

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
@@ -15,10 +17,17 @@ bp = Blueprint("micropub", __name__)
 ERRORS = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 413: "invalid_request"}
 
 
-def error(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> Response:
+def error(
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response:
     """Answer {"error", "error_description"} as the spec asks, with our stable `code` beside."""
     name = code if code == "insufficient_scope" else ERRORS.get(status, code)
-    response = jsonify({"error": name, "error_description": detail, "code": code})
+    body = {**(extra or {}), "error": name, "error_description": detail, "code": code}
+    response = jsonify(body)
     response.status_code = status
     response.headers.update(headers or {})
     return response
@@ -26,7 +35,7 @@ def error(status: int, code: str, detail: str, headers: dict[str, str] | None = 
 
 @bp.errorhandler(Problem)
 def refused(exc: Problem) -> Response:
-    return error(exc.status, exc.code, exc.detail, exc.headers)
+    return error(exc.status, exc.code, exc.detail, exc.headers, exc.extra)
 
 
 @bp.errorhandler(RateLimitExceeded)

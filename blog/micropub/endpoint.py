@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request
 from slugify import slugify
 
 from .. import posts
-from ..http.auth import current_author, reads, writes
+from ..http.auth import current_author, quota_problem, reads, token_actor, writes
 from ..http.errors import Problem
 from ..http.urls import absolute_url
 from ..models import Post
@@ -40,7 +40,7 @@ def _write(call: parse.Call) -> Response:
     if call.action == "update":
         return _update(post, call.changes)
     if call.action == "delete":
-        posts.delete_post(post)
+        posts.delete_post(post, actor=token_actor())
         return Response(status=204)
     return _undelete(post)
 
@@ -56,10 +56,12 @@ def _create(call: parse.Call) -> Response:
     fields["lang"] = current_app.config["LANGUAGE"]
     if slug := _suggested_slug(call.commands):
         fields["slug"] = slug
-    if call.files:
-        _save(lambda: posts.preview_post(fields))  # refuse the post before storing its photos
+    actor = token_actor()
+    if call.files:  # refuse the post before storing its photos
+        _save(lambda: posts.preview_post(fields))
+        _save(lambda: posts.check_quota(current_author(), actor))
         photos.attach(call.files, fields)
-    return _created(_save(lambda: posts.create_post(current_author(), fields)))
+    return _created(_save(lambda: posts.create_post(current_author(), fields, actor=actor)))
 
 
 def _created(post: Post) -> Response:
@@ -83,7 +85,7 @@ def _update(post: Post, changes: dict[str, Any]) -> Response:
         auth.require("create")
     fields = {k: v for k, v in fields.items() if v != _stored(post, k)}
     if fields:
-        _save(lambda: posts.update_post(post, fields))
+        _save(lambda: posts.update_post(post, fields, actor=token_actor()))
     return Response(status=204)
 
 
@@ -121,7 +123,7 @@ def _stored(post: Post, field: str) -> Any:
 def _undelete(post: Post) -> Response:
     """Bring back a deleted post (posts keeps it, hidden)."""
     try:
-        posts.restore_post(post)
+        posts.restore_post(post, actor=token_actor())
     except posts.NotDeleted:
         raise parse.bad("the post is not deleted", "not_deleted") from None
     return Response(status=204)
@@ -131,6 +133,8 @@ def _save(write: Any) -> Post:
     """Run the writer; its refusals become invalid_request (413 for oversized content)."""
     try:
         return write()
+    except posts.QuotaExceeded as exc:
+        raise quota_problem(exc) from None
     except posts.PostError as exc:
         status = 413 if exc.code == "content_too_large" else 400
         raise Problem(status, exc.code, str(exc)) from None

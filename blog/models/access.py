@@ -31,6 +31,9 @@ class Token(db.Model):
         ForeignKey("oauth_grants.id", ondelete="CASCADE", name="fk_tokens_grant_id"), index=True
     )
     resource: Mapped[str | None] = mapped_column(String(20))  # None: any (CLI tokens)
+    # Posts this token may create per hour and per day; None: the setting, 0: no limit.
+    quota_hour: Mapped[int | None] = mapped_column(Integer)
+    quota_day: Mapped[int | None] = mapped_column(Integer)
 
     author: Mapped[Author] = relationship(lazy="joined")
 

@@ -56,6 +56,9 @@ class Author(db.Model):
     links: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # "publish": an agent's published post goes live; "review": it waits as "pending".
     policy: Mapped[str] = mapped_column(String(20), default="publish", server_default="publish")
+    # Posts the author's agents may create per hour and per day; None: the setting, 0: no limit.
+    quota_hour: Mapped[int | None] = mapped_column(Integer)
+    quota_day: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

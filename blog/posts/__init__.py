@@ -6,10 +6,11 @@ Every edge that creates, updates or deletes a post calls these operations; `read
 `crawl` are what pages, feeds and the API may show.
 """
 
-from . import archive, crawl, finding, history, reads, signing
+from . import archive, crawl, finding, history, quotas, reads, signing
 from .authors import check_author, save_author
 from .history import NotDeleted, WrongRevision, delete_post, restore_post, restore_revision
 from .imports import SlugClaims, import_post
+from .quotas import QuotaExceeded, check_quota
 from .review import NotPending, approve_post, pending_posts, reject_post, request_changes
 from .validate import (
     DISCLOSURES,
@@ -45,14 +46,17 @@ __all__ = [
     "NotDeleted",
     "NotPending",
     "PostError",
+    "QuotaExceeded",
     "Preview",
     "SlugClaims",
     "SlugTaken",
     "approve_post",
     "check_author",
+    "check_quota",
     "check_text",
     "crawl",
     "history",
+    "quotas",
     "signing",
     "create_post",
     "delete_post",

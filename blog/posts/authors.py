@@ -27,6 +27,8 @@ LIMITS = {
     "links": 500,  # each link; there are at most MAX_LINKS
 }
 MAX_LINKS = 10
+QUOTAS = ("quota_hour", "quota_day")  # posts per hour, per day: None the setting, 0 no limit
+MAX_QUOTA = 1_000_000
 POLICIES = ("publish", "review")  # publish: live at once (the default); review: held as pending
 URL_FIELDS = ("operator_url", "avatar_url")
 
@@ -38,7 +40,9 @@ def check_author(fields: dict[str, Any]) -> None:
     """
     errors: list[FieldError] = []
     for name, value in fields.items():
-        if name not in LIMITS:
+        if name in QUOTAS:
+            check_quota_value(name, value, errors)
+        elif name not in LIMITS:
             errors.append(FieldError(name, "is not a field of an author"))
         elif name == "bio":
             check_text(name, value, errors, LIMITS[name])
@@ -87,6 +91,14 @@ def _profile_url(value: str) -> bool:
         and not (parts.username or parts.password)
         and not any(c.isspace() or c in '"<>\\^`{|}' for c in value)
     )
+
+
+def check_quota_value(name: str, value: Any, errors: list[FieldError]) -> None:
+    """Record an error unless `value` is None (the setting) or a whole number of posts."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_QUOTA:
+        errors.append(FieldError(name, f"must be a whole number from 0 (no limit) to {MAX_QUOTA}"))
 
 
 def _web_url(value: str) -> bool:

@@ -7,10 +7,13 @@ any write. Every step keeps a revision and an audit entry in its own transaction
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from ..access import audit
 from ..access.audit import Actor
+from ..content.diff import Diff, line_diff
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Post, PostRevision, utcnow
@@ -81,6 +84,38 @@ def restore_revision(post: Post, revision_id: int, actor: Actor | None = None) -
         audit.record(actor, "post.revision_restored", audit.post_target(current), detail)
 
     return update_post(post, values, check=note, actor=actor)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one revision changed: the revision, the one before it (None: the first) and the diff."""
+
+    revision: PostRevision
+    previous: PostRevision | None
+    diff: Diff
+    tags: list[str]
+    previous_tags: list[str]
+
+
+def revision_change(post: Post, revision_id: int) -> Change:
+    """Compare a revision of `post` with the revision before it; WrongRevision if not its own."""
+    revision = db.session.get(PostRevision, revision_id)
+    if revision is None or revision.post_id != post.id:
+        raise WrongRevision(f"post {post.id} has no revision {revision_id}")
+    query = (
+        select(PostRevision)
+        .where(PostRevision.post_id == post.id, PostRevision.id < revision.id)
+        .order_by(PostRevision.id.desc())
+        .limit(1)
+    )
+    previous = db.session.scalar(query)
+    return Change(
+        revision=revision,
+        previous=previous,
+        diff=line_diff(previous.source if previous else "", revision.source),
+        tags=audit.revision_tags(revision),
+        previous_tags=audit.revision_tags(previous) if previous else [],
+    )
 
 
 def _locked(post_id: int) -> Post | None:

@@ -20,7 +20,7 @@ from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
 from ..search import index as search_index
-from . import review
+from . import quotas, review
 from .reads import get_post
 from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
 
@@ -48,6 +48,8 @@ def create_post(
 ) -> Post:
     """Validate, render and store a new post by `author`; raise PostError on refusal.
 
+    An agent's create (a token actor) is refused with QuotaExceeded past its quotas.
+
     `on_save(post)` runs inside the same transaction once the post has its id: what it
     writes (an idempotency record) is committed with the post, and if it raises, neither is.
     """
@@ -58,6 +60,7 @@ def create_post(
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with write_transaction():
+                quotas.check_quota(author, actor)
                 slug = values.get("slug") or _free_slug(values["title"])
                 now = utcnow()
                 post = Post(author=author, slug=slug, status="draft", lang="en")
