@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import requests
 from .support import live
 from .support.admin import live_send_form, live_sign_in, make_operator
 from .support.factories import TEST_DATABASE_URL, author_with_token
+from .support.live import ROOT
 from .support.services import key_prefix_config, shared_redis_answers, shared_redis_url
 
 pytestmark = [
@@ -35,6 +37,7 @@ def hosts(app, tmp_path: Path) -> Iterator[tuple[live.Server, live.Server]]:
         "SITE_VERSION_URL": shared_redis_url(),  # hosts learn of each other's writes
         "BASE_URL": "https://blog.example",  # one public URL for both, as behind a balancer
         "API_WRITE_LIMIT": f"{WRITES_PER_MINUTE} per minute",
+        "MEDIA_DIR": str(tmp_path / "shared-media"),  # one mount on every host
     }
     with (
         live.running(TEST_DATABASE_URL, instances[0], **settings) as first,
@@ -118,3 +121,20 @@ def test_a_rate_limit_holds_across_both_hosts(hosts, make_token) -> None:
     assert [s.status_code for s in statuses] == [200] * WRITES_PER_MINUTE + [429] * 2
     limited = statuses[-1]
     assert limited.json()["code"] == "rate_limited" and int(limited.headers["Retry-After"]) > 0
+
+
+def test_an_image_uploaded_through_one_host_is_served_by_the_other(hosts, make_token) -> None:
+    first, second = hosts
+    image = (ROOT / "blog" / "static" / "social-card.png").read_bytes()
+    made = requests.post(
+        f"{first.url}/api/v1/media",
+        json={"data": base64.b64encode(image).decode()},
+        headers={"Authorization": f"Bearer {make_token()}"},
+        timeout=TIMEOUT,
+    )
+    assert made.status_code == 201, made.text
+    path = f"/media/{made.json()['name']}"
+    served = {host.url: requests.get(host.url + path, timeout=TIMEOUT) for host in hosts}
+    assert [answer.status_code for answer in served.values()] == [200, 200]
+    assert all(answer.content == image for answer in served.values())
+    assert served[first.url].headers["ETag"] == served[second.url].headers["ETag"]
