@@ -6,6 +6,7 @@ sys.path, so that `live` (tests/support/live.py) is the same gunicorn starter th
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import re
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +26,34 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support import live  # noqa: E402
 
-__all__ = ["ROOT", "WORKERS", "WRK_ARGS", "live"]
+__all__ = ["POSTS", "ROOT", "WORKERS", "WRK_ARGS", "live"]
 WRK_ARGS = os.environ.get("BENCH_WRK_ARGS", "-t2 -c32 -d10s").split()
 WORKERS = 4  # gunicorn sync workers, for the blog and for its baseline alike
+Headers = dict[str, str] | None
+
+
+POSTS = 1000
+SEED = """
+import sys
+from datetime import UTC, datetime, timedelta
+from blog import create_app
+from blog import posts
+from blog.extensions import db
+
+app = create_app()
+paragraph = ("I measured the page again, and the numbers moved in a direction I did not expect. "
+             "So I wrote down what changed, what I think caused it, and what I will try next. ") * 4
+with app.app_context():
+    db.create_all()
+    author, _ = posts.save_author({"slug": "bench", "name": "Bench", "model": "Claude"})
+    start = datetime.now(UTC) - timedelta(days=int(sys.argv[1]))
+    for n in range(int(sys.argv[1])):
+        body = f"## Part {n}\\n\\n{paragraph}\\n\\n```python\\nprint({n})\\n```\\n\\n{paragraph}"
+        posts.create_post(author, {
+            "title": f"Benchmark post {n}", "content": body, "tags": [f"tag{n % 25}", "bench"],
+            "status": "published", "published_at": start + timedelta(days=n),
+        })
+"""
 
 
 def database_url(workdir: Path) -> str:
@@ -53,6 +79,33 @@ def workdir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Blog:
+    """The benchmark blog in a work folder: POSTS posts, served by `running`."""
+
+    folder: Path
+
+    def running(self, **options: str) -> AbstractContextManager[live.Server]:
+        """Serve it with WORKERS sync workers (options as live.running takes them)."""
+        return live.running(database_url(self.folder), self.folder / "instance", WORKERS, **options)
+
+
+@contextmanager
+def seeded_blog() -> Iterator[Blog]:
+    """Make a work folder and write POSTS posts into its database, through the writer."""
+    with workdir() as folder:
+        env = blog_env(folder)
+        print(f"seeding {POSTS} posts into {Path(env['BLOG_DATABASE_URL'][10:]).name} …")
+        subprocess.run([sys.executable, "-c", SEED, str(POSTS)], env=env, check=True)
+        yield Blog(folder)
+
+
+def measure(loads: dict[str, list[Load]], name: str, url: str, headers: Headers = None) -> None:
+    """Warm url, load it once with wrk, and add what it measured to loads[name]."""
+    warm(url, headers)
+    loads.setdefault(name, []).append(wrk_load(url, headers))
 
 
 def warm(url: str, headers: dict[str, str] | None = None) -> None:
@@ -126,3 +179,43 @@ def write_section(name: str, text: str) -> None:
 def require_wrk() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: `make bench` installs it from apt (or: apt-get install wrk)")
+
+
+def rounds() -> int:
+    """Read `--rounds N` (3 by default) from the command line; exit if wrk is missing."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    count = parser.parse_args().rounds
+    require_wrk()
+    return count
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The row a table's ratios divide by, and what its column calls it."""
+
+    row: str
+    label: str
+
+
+def load_table(
+    head: str, loads: dict[str, list[Load]], baseline: Baseline, targets: dict[str, str]
+) -> str:
+    """Return head over a table of each load's medians, its rate against the baseline's.
+
+    `targets` gives a row's target column ("≥ 0.9"); rows keep the order of `loads`.
+    """
+    figures = {name: median_load(runs) for name, runs in loads.items()}
+    base, label = figures[baseline.row].rate, baseline.label
+    lines = [
+        head,
+        "",
+        f"| what | req/s | p50 ms | p99 ms | vs {label} | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, load in figures.items():
+        lines.append(
+            f"| {name} | {load.rate:,.0f} | {load.p50:.2f} | {load.p99:.2f}"
+            f" | {load.rate / base:.2f} | {targets.get(name, '')} |"
+        )
+    return "\n".join(lines)

@@ -8,7 +8,6 @@ Writes docs/performance.md's proxy block.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -18,22 +17,20 @@ from pathlib import Path
 from urllib.request import urlopen
 
 from common import (
+    POSTS,
     ROOT,
     WORKERS,
     WRK_ARGS,
+    Baseline,
     Load,
-    blog_env,
-    database_url,
     live,
+    load_table,
     machine,
-    median_load,
-    require_wrk,
-    warm,
-    workdir,
+    measure,
+    rounds,
+    seeded_blog,
     write_section,
-    wrk_load,
 )
-from pages import POSTS, seed
 
 POST = "/posts/benchmark-post-500"
 MAIN = """
@@ -77,41 +74,35 @@ def nginx_config(folder: Path, upstream: str, port: int, static_port: int) -> Pa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
-    rounds = parser.parse_args().rounds
-    require_wrk()
+    count = rounds()
     if shutil.which("nginx") is None:
         sys.exit("nginx is missing: `make bench-proxy` installs it from apt")
     where = machine()
     loads: dict[str, list[Load]] = {}
-    with workdir() as folder:
-        env = blog_env(folder)
-        seed(env)
-        with live.running(database_url(folder), folder / "instance", WORKERS) as server:
-            with urlopen(server.url + POST) as response:
-                (folder / "static" / "posts").mkdir(parents=True)
-                (folder / "static" / f"{POST[1:]}.html").write_bytes(response.read())
-            port, static_port = live.free_port(), live.free_port()
-            config = nginx_config(folder, server.url, port, static_port)
-            nginx = subprocess.Popen(["nginx", "-c", str(config), "-p", str(folder)])
-            try:
-                urls = {
-                    "nginx static, the same bytes (baseline)": f"http://127.0.0.1:{static_port}{POST}",
-                    "nginx 1 s micro-cache -> agentblog": f"http://127.0.0.1:{port}{POST}",
-                    "agentblog direct (gunicorn)": server.url + POST,
-                }
-                for url in urls.values():
-                    _wait(url)
-                for n in range(rounds):
-                    print(f"round {n + 1} of {rounds} …")
-                    for name, url in urls.items():
-                        warm(url)
-                        loads.setdefault(name, []).append(wrk_load(url))
-            finally:
-                nginx.terminate()
-                nginx.wait(10)
-    report(loads, rounds, where)
+    with seeded_blog() as blog, blog.running() as server:
+        folder = blog.folder
+        with urlopen(server.url + POST) as response:
+            (folder / "static" / "posts").mkdir(parents=True)
+            (folder / "static" / f"{POST[1:]}.html").write_bytes(response.read())
+        port, static_port = live.free_port(), live.free_port()
+        config = nginx_config(folder, server.url, port, static_port)
+        nginx = subprocess.Popen(["nginx", "-c", str(config), "-p", str(folder)])
+        try:
+            urls = {
+                "nginx static, the same bytes (baseline)": f"http://127.0.0.1:{static_port}{POST}",
+                "nginx 1 s micro-cache -> agentblog": f"http://127.0.0.1:{port}{POST}",
+                "agentblog direct (gunicorn)": server.url + POST,
+            }
+            for url in urls.values():
+                _wait(url)
+            for n in range(count):
+                print(f"round {n + 1} of {count} …")
+                for name, url in urls.items():
+                    measure(loads, name, url)
+        finally:
+            nginx.terminate()
+            nginx.wait(10)
+    report(loads, count, where)
 
 
 def _wait(url: str) -> None:
@@ -126,23 +117,14 @@ def _wait(url: str) -> None:
 
 
 def report(loads: dict[str, list[Load]], rounds: int, where: str) -> None:
-    figures = {name: median_load(runs) for name, runs in loads.items()}
-    static = figures["nginx static, the same bytes (baseline)"].rate
-    lines = [
+    head = (
         f"Measured by `make bench-proxy`: {where}; nginx 2 workers with docs/deploy.md's"
         f" micro-cache, gunicorn {WORKERS} sync workers, {POSTS} posts, wrk `{' '.join(WRK_ARGS)}`,"
-        f" medians of {rounds} interleaved rounds.",
-        "",
-        "| what | req/s | p50 ms | p99 ms | vs nginx static | target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for name, load in figures.items():
-        target = "≥ 0.8" if "micro-cache" in name else ""
-        lines.append(
-            f"| {name} | {load.rate:,.0f} | {load.p50:.2f} | {load.p99:.2f}"
-            f" | {load.rate / static:.2f} | {target} |"
-        )
-    table = "\n".join(lines)
+        f" medians of {rounds} interleaved rounds."
+    )
+    static = Baseline("nginx static, the same bytes (baseline)", "nginx static")
+    targets = {name: "≥ 0.8" for name in loads if "micro-cache" in name}
+    table = load_table(head, loads, static, targets)
     print(table)
     write_section("proxy", table)
 

@@ -180,6 +180,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IDEMPOTENCY_KEY_HOURS", 24, "Hours an Idempotency-Key and its response are kept"),
     Setting("MEDIA_MAX_BYTES", 10_485_760, "Largest uploaded image in bytes; larger gets 413"),
     Setting(
+        "MEDIA_DIR",
+        "",
+        "Folder of uploaded images; empty means instance/media. Several hosts: one shared folder",
+    ),
+    Setting(
         "IDEMPOTENCY_TAKEOVER_SECONDS",
         120,
         "Seconds before a retry may take over a key whose request never finished (a killed worker)",
@@ -331,6 +336,7 @@ def finalize(settings: dict[str, Any], instance_path: str) -> None:
     """Derive the settings Flask and its extensions read from ours."""
     settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
     settings["SQLALCHEMY_DATABASE_URI"] = database_url(settings["DATABASE_URL"], instance_path)
+    settings["MEDIA_DIR"] = settings["MEDIA_DIR"] or str(Path(instance_path) / "media")
     settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(settings))
     settings["COMPRESS_REGISTER"] = bool(settings["COMPRESS_RESPONSES"])  # read by Flask-Compress
     settings["COMPRESS_MIMETYPES"] = list(COMPRESSIBLE)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from blog.content import media
 
-from .conftest import BASE_URL, ROOT
+from .conftest import BASE_URL, ROOT, Api
+from .support.factories import app_settings, make_app
 
 PNG = (ROOT / "blog" / "static" / "social-card.png").read_bytes()
 # The first bytes of each format are all the server looks at.
@@ -49,6 +52,32 @@ def test_an_image_is_stored_under_its_hash_and_served_for_a_year(api, client, ap
     etag = served.headers["ETag"]
     with client.get(f"/media/{name}", headers={"If-None-Match": etag}) as again:
         assert again.status_code == 304
+
+
+def test_hosts_sharing_media_dir_serve_an_upload_under_one_etag(
+    build_app, make_token, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared-media"  # the one mount every host has
+    host_a = build_app(MEDIA_DIR=str(shared))
+    host_b = make_app(tmp_path / "host-b", **app_settings(tmp_path, MEDIA_DIR=str(shared)))
+    try:
+        made = Api(host_a.test_client(), make_token()).post("/media", json={"data": b64(PNG)})
+        assert made.status_code == 201
+        name = made.json["name"]
+        assert not (Path(host_a.instance_path) / "media").exists()  # nothing on A's own disk
+        with host_b.test_client().get(f"/media/{name}") as served:
+            assert served.status_code == 200 and served.data == PNG
+            etag = served.headers["ETag"]
+        # A copy of the folder (a restore, rsync without times) answers the same validator.
+        copy = tmp_path / "copied-media"
+        shutil.copytree(shared, copy)
+        os.utime(copy / name, (0, 0))
+        host_a.config["MEDIA_DIR"] = str(copy)
+        with host_a.test_client().get(f"/media/{name}", headers={"If-None-Match": etag}) as again:
+            assert again.status_code == 304 and again.headers["ETag"] == etag
+    finally:
+        with host_b.app_context():
+            host_b.extensions["sqlalchemy"].engine.dispose()
 
 
 def test_the_same_bytes_twice_are_one_file(api, app) -> None:

@@ -39,7 +39,7 @@ def _media_body_limit() -> int:
 def upload_media(body: MediaUpload) -> Response:
     data = _decode_image(body.data)
     try:
-        stored = media.store(data, Path(current_app.instance_path) / "media")
+        stored = media.store(data, Path(current_app.config["MEDIA_DIR"]))
     except media.NotAnImage as exc:
         raise invalid([{"field": "data", "message": str(exc)}]) from None
     url = absolute_url("site.media_file", name=stored.name)

@@ -14,7 +14,7 @@ from ..http.urls import absolute_url
 
 
 def folder() -> Path:
-    return Path(current_app.instance_path) / "media"
+    return Path(current_app.config["MEDIA_DIR"])
 
 
 def read_image(upload: FileStorage) -> bytes:

@@ -71,6 +71,9 @@ class Tag(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    # Posts with this tag and status published, scheduled ones too: kept by the writer in
+    # each write's transaction (posts.tagcounts), so counting never scans a tag's posts.
+    published_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     posts: Mapped[list[Post]] = relationship(secondary=post_tags, back_populates="tags")
 

@@ -17,7 +17,7 @@ from ..content.diff import Diff, line_diff
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Post, PostRevision, utcnow
-from . import review
+from . import review, tagcounts
 from .validate import PostError
 from .write import update_post
 
@@ -43,7 +43,9 @@ def delete_post(post: Post, actor: Actor | None = None) -> None:
         if doomed is None or doomed.status == DELETED:
             return
         outbox.record_delete(doomed)
+        counted = tagcounts.counted(doomed)
         doomed.status = DELETED
+        tagcounts.record(counted, doomed)
         doomed.updated_at = utcnow()
         audit.keep_revision(doomed, actor)
         audit.record(actor, "post.deleted", audit.post_target(doomed))
@@ -61,6 +63,7 @@ def restore_post(post: Post, actor: Actor | None = None) -> Post:
         found.status = _status_before_deletion(found.id)
         found.updated_at = utcnow()
         review.hold(found, actor)
+        tagcounts.record(frozenset(), found)  # a deleted post counts toward no tag
         outbox.record_write(before, found)
         review.record(before, found)
         audit.keep_revision(found, actor)

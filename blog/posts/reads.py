@@ -6,16 +6,19 @@ A post is *public* when it is published and its publication time has come (the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, select, union
+from sqlalchemy import ColumnElement, bindparam, func, select, union
 from sqlalchemy.orm import defer, selectinload
 
 from ..extensions import db
 from ..models import Author, Event, Post, Tag, UTCDateTime, post_tags, utcnow
 from ..models import is_public as is_public_post
+from . import tagcounts
 from .memo import remembered
 
 
@@ -55,10 +58,15 @@ LISTING_OPTIONS = (defer(Post.source), defer(Post.html), selectinload(Post.tags)
 
 
 def _paginate(
-    key: tuple[Any, ...], where: list[Any], order: tuple[Any, ...], number: int, per_page: int
+    key: tuple[Any, ...],
+    where: list[Any],
+    order: tuple[Any, ...],
+    number: int,
+    per_page: int,
+    counter: Callable[[], int] | None = None,
 ) -> Page | None:
     count = select(func.count(Post.id)).where(*where)
-    total = remembered(("count", *key), lambda: db.session.scalar(count) or 0)
+    total = remembered(("count", *key), counter or (lambda: db.session.scalar(count) or 0))
     page = Page([], number, per_page, total)
     if number < 1 or number > page.pages:
         return None
@@ -100,7 +108,8 @@ def public_post(slug: str) -> Post | None:
 def tag_page(tag: Tag, number: int, per_page: int) -> Page | None:
     """Return page `number` of a tag's public posts, newest first."""
     where = [is_public(), _tagged(tag)]
-    return _paginate(("tag", tag.id), where, NEWEST_FIRST, number, per_page)
+    counter = partial(_public_in_tag, tag)
+    return _paginate(("tag", tag.id), where, NEWEST_FIRST, number, per_page, counter)
 
 
 def author_page(author: Author, number: int, per_page: int) -> Page | None:
@@ -121,15 +130,17 @@ def tags_with_counts() -> list[tuple[Tag, int]]:
 
 
 def _tag_counts() -> list[tuple[int, str, str, int]]:
-    count = func.count(Post.id).label("n")
-    query = (
-        select(Tag.id, Tag.slug, Tag.name, count)
-        .join(post_tags, post_tags.c.tag_id == Tag.id)
-        .join(Post, and_(Post.id == post_tags.c.post_id, is_public()))
-        .group_by(Tag.id, Tag.slug, Tag.name)
-        .order_by(Tag.name)
-    )
-    return [(id_, slug, name, n) for id_, slug, name, n in db.session.execute(query)]
+    # The kept counts (posts.tagcounts) less each tag's posts scheduled ahead: a read of
+    # the tags and of the scheduled posts, never of every post.
+    ahead = tagcounts.ahead(utcnow())
+    query = select(Tag.id, Tag.slug, Tag.name, Tag.published_count)
+    rows = db.session.execute(query.where(Tag.published_count > 0).order_by(Tag.name))
+    counted = [(id_, slug, name, n - ahead.get(id_, 0)) for id_, slug, name, n in rows]
+    return [row for row in counted if row[3] > 0]
+
+
+def _public_in_tag(tag: Tag) -> int:
+    return tag.published_count - tagcounts.ahead(utcnow()).get(tag.id, 0)
 
 
 # Every public request asks this first, so it must not grow with the blog: each part is one

@@ -20,7 +20,7 @@ from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
 from ..search import index as search_index
-from . import quotas, review
+from . import quotas, review, tagcounts
 from .reads import get_post
 from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
 
@@ -68,6 +68,7 @@ def create_post(
                 db.session.add(post)
                 _assign(post, values, rendered, now)
                 review.hold(post, actor)
+                tagcounts.record(frozenset(), post)
                 outbox.record_write(None, post)
                 review.record(None, post)
                 audit.keep_revision(post, actor)
@@ -113,11 +114,12 @@ def update_post(
                 raise LookupError(post_id)
             if check is not None:
                 check(post)
-            before = outbox.state_of(post)
+            before, counted = outbox.state_of(post), tagcounts.counted(post)
             now = utcnow()
             _assign(post, values, rendered, now)
             post.updated_at = values.get("updated_at") or now
             review.hold(post, actor)
+            tagcounts.record(counted, post)
             outbox.record_write(before, post)
             review.record(before, post)
             audit.keep_revision(post, actor)

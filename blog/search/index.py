@@ -7,7 +7,7 @@ from types import ModuleType
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
@@ -78,7 +78,7 @@ def refresh_related(connection: Connection, post_id: int, title: str, tags: list
     best = [other for score, other in sorted(scored, reverse=True) if score > 0]
     public = _public(connection, best[: RELATED * 4])
     ids = [other for other in best if other in public][:RELATED]
-    side.set_related(connection, post_id, " ".join(map(str, ids)))
+    _set_related(connection, post_id, " ".join(map(str, ids)))
 
 
 def _public(connection: Connection, ids: list[int]) -> set[int]:
@@ -94,7 +94,21 @@ def _public(connection: Connection, ids: list[int]) -> set[int]:
 def related_ids(post_id: int) -> list[int]:
     """Return the related post ids stored for `post_id`, best first."""
     connection = db.session.connection()
-    return [int(i) for i in _dialect(connection).related(connection, post_id).split()]
+    key = _dialect(connection).KEY
+    stored = connection.execute(select(key.table.c.related).where(key == post_id)).scalar()
+    return [int(i) for i in (stored or "").split()]
+
+
+def _set_related(connection: Connection, post_id: int, ids: str) -> None:
+    key = _dialect(connection).KEY
+    connection.execute(update(key.table).where(key == post_id).values(related=ids))
+
+
+def _bodies(connection: Connection, ids: list[int]) -> dict[int, str]:
+    """Return the indexed plain text of these posts."""
+    key = _dialect(connection).KEY
+    rows = connection.execute(select(key, key.table.c.body).where(key.in_(ids)))
+    return {post_id: body for post_id, body in rows}
 
 
 def search(query: str, limit: int, offset: int = 0, author_id: int | None = None) -> list[Hit]:
@@ -110,7 +124,7 @@ def search(query: str, limit: int, offset: int = 0, author_id: int | None = None
     else:
         select_ = select_.where(Post.author_id == author_id)
     rows = connection.execute(select_.limit(limit).offset(offset)).all()
-    texts = side.bodies(connection, [post_id for post_id, _ in rows]) if rows else {}
+    texts = _bodies(connection, [post_id for post_id, _ in rows]) if rows else {}
     return [Hit(i, float(score), t.snippet(texts.get(i, ""), found)) for i, score in rows]
 
 

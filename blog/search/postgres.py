@@ -22,6 +22,7 @@ from . import terms as t
 from .schema import TABLE
 
 idx = table(TABLE, column("post_id"), column("body"), column("related"), column("document"))
+KEY = idx.c.post_id  # the post's id: index.py reads bodies and related by it
 _ENGLISH = literal_column("'english'::regconfig")
 _SIMPLE = literal_column("'simple'::regconfig")
 
@@ -93,21 +94,3 @@ def candidates(
         .limit(limit)
     )
     return [(i, title, tags) for i, title, tags in connection.execute(query)]
-
-
-def bodies(connection: Connection, ids: list[int]) -> dict[int, str]:
-    """Return the indexed plain text of these posts."""
-    rows = connection.execute(select(idx.c.post_id, idx.c.body).where(idx.c.post_id.in_(ids)))
-    return {post_id: body for post_id, body in rows}
-
-
-def related(connection: Connection, post_id: int) -> str:
-    """Return the stored related ids of one post, space-separated."""
-    query = select(idx.c.related).where(idx.c.post_id == post_id)
-    return connection.execute(query).scalar() or ""
-
-
-def set_related(connection: Connection, post_id: int, ids: str) -> None:
-    """Store the related ids of one post."""
-    statement = text(f"UPDATE {TABLE} SET related = :ids WHERE post_id = :id")
-    connection.execute(statement, {"ids": ids, "id": post_id})

@@ -13,6 +13,7 @@ from . import terms as t
 from .schema import TABLE
 
 fts = table(TABLE, column("rowid"), column("body"), column("related"))
+KEY = fts.c.rowid  # the post's id: index.py reads bodies and related by it
 # Weights per column (title, tags, body, pairs, related): a title or tag hit counts most.
 _RANK = func.bm25(literal_column(TABLE), 8.0, 6.0, 1.0, 1.0, 0.0)
 
@@ -82,21 +83,3 @@ def candidates(
         statement, {"expression": " OR ".join(phrases), "id": post_id, "limit": limit}
     )
     return [(i, title, tags) for i, title, tags in rows]
-
-
-def bodies(connection: Connection, ids: list[int]) -> dict[int, str]:
-    """Return the indexed plain text of these posts."""
-    rows = connection.execute(select(fts.c.rowid, fts.c.body).where(fts.c.rowid.in_(ids)))
-    return {post_id: body for post_id, body in rows}
-
-
-def related(connection: Connection, post_id: int) -> str:
-    """Return the stored related ids of one post, space-separated."""
-    query = select(fts.c.related).where(fts.c.rowid == post_id)
-    return connection.execute(query).scalar() or ""
-
-
-def set_related(connection: Connection, post_id: int, ids: str) -> None:
-    """Store the related ids of one post."""
-    statement = text(f"UPDATE {TABLE} SET related = :ids WHERE rowid = :id")
-    connection.execute(statement, {"ids": ids, "id": post_id})

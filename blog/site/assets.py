@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Response, abort, current_app, redirect, send_from_directory, url_for
 
 from ..content import media
@@ -39,7 +37,11 @@ def media_file(name: str) -> Response:
     """Serve an uploaded image: its name is its content hash, so it never changes."""
     if not media.NAME_RE.match(name):
         abort(404)
-    folder = Path(current_app.instance_path) / "media"
-    response = send_from_directory(folder, name, mimetype=media.content_type(name))
+    folder = current_app.config["MEDIA_DIR"]
+    # The ETag is the name (the bytes' hash), not send_file's mtime and size: every host
+    # and every copy of the folder answers the same validator for the same bytes.
+    response = send_from_directory(
+        folder, name, mimetype=media.content_type(name), etag=name.split(".")[0]
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return _forever(response)

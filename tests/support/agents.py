@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx2
 import requests
@@ -32,7 +32,7 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import OAuthGrant, Post
 
-from .admin import make_operator, send_live_form, signed_in_session
+from .admin import live_send_form, live_sign_in, make_operator
 from .browsing import CHROMIUM, CHROMIUM_ARGS
 from .live import free_port, served_blog
 from .mcp import blog_mcp_http
@@ -187,11 +187,13 @@ def check_published_and_revoke(app: Flask, blog_url: str, mcp_url: str, token: s
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
     assert requests.post(mcp_url, json=body, headers=headers, timeout=30).status_code != 401
     # The operator clicks "Revoke grant" on the admin's Connected agents page.
-    operator = signed_in_session(blog_url)
-    action = f"/admin/oauth/grants/{grant.id}/revoke"
-    revoked = send_live_form(operator, blog_url, "/admin/oauth", action)
-    assert revoked.ok and f"Revoked grant {grant.id}" in revoked.text, revoked.text
-    operator.close()
+    with requests.Session() as operator:
+        live_sign_in(operator, blog_url)
+        action = f"/admin/oauth/grants/{grant.id}/revoke"
+        revoked = live_send_form(operator, blog_url, "/admin/oauth", action)
+        assert revoked.status_code == 303, revoked.text
+        shown = operator.get(urljoin(blog_url, revoked.headers["Location"]), timeout=30).text
+        assert f"Revoked grant {grant.id}" in shown, shown
     answer = requests.post(mcp_url, json=body, headers=headers, timeout=30)
     assert answer.status_code == 401
     assert "resource_metadata=" in answer.headers["WWW-Authenticate"]
