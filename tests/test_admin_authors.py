@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import mf2py
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -84,6 +85,26 @@ def test_a_refused_profile_shows_why_and_saves_nothing(
     )  # fmt: skip
     with app.app_context():
         assert [e.actor for e in audit.entries("author.changed")] == ["cli command line"]
+
+
+def test_profile_links_set_in_the_admin_are_rel_me_on_the_author_page(
+    app: Flask, client: FlaskClient, author
+) -> None:
+    sign_in_operator(client)
+    links = "https://social.example/@quill\r\n\r\nhttps://code.example/quill "
+    assert send_form(client, PAGE, PAGE, **PROFILE, links=links).status_code == 303
+    assert stored(app).links == ["https://social.example/@quill", "https://code.example/quill"]
+    page = client.get("/authors/quill").get_data(as_text=True)
+    parsed = mf2py.parse(doc=page, url="https://blog.example/authors/quill")
+    assert parsed["rels"]["me"] == ["https://social.example/@quill", "https://code.example/quill"]
+    # A bad line is named, marked, and nothing is saved (the old links stay).
+    answer = send_form(
+        client, PAGE, PAGE, **PROFILE, links="https://ok.example\nhttp://plain.example"
+    )
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and 'href="#author-links"' in text
+    assert "http://plain.example" in text  # the operator's input is shown back to be fixed
+    assert stored(app).links == ["https://social.example/@quill", "https://code.example/quill"]
 
 
 def test_the_form_without_its_csrf_token_is_refused(

@@ -25,6 +25,7 @@ def author_edit(slug: str) -> Any:
     """The author's profile, policy and quotas, in a form."""
     author = _author(slug)
     values = {name: getattr(author, name) for name in ("bio", *TEXT_FIELDS, *QUOTAS)}
+    values["links"] = "\n".join(author.links or [])
     return render_template("admin/author.html", author=author, values=values, errors={})
 
 
@@ -36,14 +37,22 @@ def author_save(slug: str) -> Any:
     fields: dict[str, Any] = {name: request.form.get(name, "").strip() for name in TEXT_FIELDS}
     fields["bio"] = request.form.get("bio", "").replace("\r\n", "\n").strip()
     fields.update({name: _number(request.form.get(name, "")) for name in QUOTAS})
+    links = request.form.get("links", "").splitlines()
+    fields["links"] = [link.strip() for link in links if link.strip()]
     try:
         posts.save_author({"slug": author.slug, **fields}, actor=operator_actor())
     except posts.InvalidPost as exc:
-        errors = {error.field: error.message for error in exc.errors}
-        page = render_template("admin/author.html", author=author, values=fields, errors=errors)
+        errors = {_form_field(error.field): error.message for error in reversed(exc.errors)}
+        values = {**fields, "links": "\n".join(fields["links"])}
+        page = render_template("admin/author.html", author=author, values=values, errors=errors)
         return page, 400
     flash(f"Saved the profile of {fields['name']}.")
     return redirect(url_for("admin.author_edit", slug=author.slug), 303)
+
+
+def _form_field(name: str) -> str:
+    """The form's field for an error: every links[i] is the one links box."""
+    return "links" if name.startswith("links") else name
 
 
 def _number(text: str) -> int | str | None:
