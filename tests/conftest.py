@@ -16,6 +16,7 @@ from blog.access import tokens
 from blog.extensions import db
 from blog.models import Author, Post
 
+from .support.documents import DocumentServer
 from .support.factories import BASE_URL, TEST_DATABASE_URL, app_settings, make_app
 from .support.live import ROOT
 from .support.receiver import Receiver
@@ -164,6 +165,14 @@ def build_app(tmp_path: Path) -> Iterator[Any]:
             if built is made[0]:
                 db.drop_all()
             db.engine.dispose()
+
+
+@pytest.fixture
+def documents() -> Iterator[DocumentServer]:
+    """A local HTTP server of the documents the blog fetches (client metadata, key directories)."""
+    server = DocumentServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,13 +19,6 @@ from .support.documents import Document, DocumentServer
 from .support.micropub import Micropub
 from .support.oauth import REDIRECT, Flow
 from .support.receiver import blog_keys, check_signed
-
-
-@pytest.fixture
-def documents() -> Iterator[DocumentServer]:
-    server = DocumentServer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ endpoint, the consent's scopes narrowed to the resource, the JSON 429 of the rat
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -207,13 +207,6 @@ def test_each_refusal_is_audited_and_issues_nothing(app: Flask, flow: Flow, case
     assert found, refusals(app)
     if not case.startswith(("a token", "an MCP token")):  # those were issued to show around
         assert count(app, Token) == tokens_before
-
-
-@pytest.fixture
-def documents() -> Iterator[DocumentServer]:
-    server = DocumentServer()
-    yield server
-    server.stop()
 
 
 def test_an_unusable_client_document_is_audited_with_why(

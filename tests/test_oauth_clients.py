@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,13 +22,6 @@ def refusals(app: Flask) -> list[str]:
     """Return the details of the audit log's OAuth refusals."""
     with app.app_context():
         return [entry.detail for entry in audit.entries(action="oauth.refused")]
-
-
-@pytest.fixture
-def documents() -> Iterator[DocumentServer]:
-    server = DocumentServer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -143,20 +143,11 @@ def issue(
     action: str = "oauth.token.issued",
 ) -> Issued:
     """Issue an access token (an ordinary API token) and a refresh token for a grant."""
-    access = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     refresh = REFRESH_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     now = utcnow()
     with write_transaction():
-        db.session.add(
-            Token(
-                author_id=grant.author_id,
-                name=f"OAuth: {grant.client.name or grant.client.client_id}"[:200],
-                scopes=grant.scopes,
-                secret_hash=hash_secret(access),
-                expires_at=now + lifetimes.access,
-                grant_id=grant.id,
-                resource=grant.resource,
-            )
+        access = _add_access_token(
+            grant, "OAuth", grant.scopes, now + lifetimes.access, grant.resource
         )
         db.session.add(
             OAuthRefreshToken(
@@ -268,20 +259,29 @@ def exchange(subject: Token, lifetime: timedelta) -> tuple[str, int]:
         raise GrantError("the subject token is not active")
     now = utcnow()
     expires = min(now + lifetime, subject.expires_at or now + lifetime)
-    raw = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     with write_transaction():
-        db.session.add(
-            Token(
-                author_id=grant.author_id,
-                name=f"OAuth exchange: {grant.client.name or grant.client.client_id}"[:200],
-                scopes=subject.scopes,
-                secret_hash=hash_secret(raw),
-                expires_at=expires,
-                grant_id=grant.id,
-                resource="api",
-            )
-        )
+        raw = _add_access_token(grant, "OAuth exchange", subject.scopes, expires, "api")
     return raw, max(1, int((expires - now).total_seconds()))
+
+
+def _add_access_token(
+    grant: OAuthGrant, kind: str, scopes: str, expires: datetime, resource: str
+) -> str:
+    """Add an API token of the grant's author to the session; return its raw secret."""
+    raw = PREFIX + secrets.token_urlsafe(SECRET_BYTES)
+    name = f"{kind}: {grant.client.name or grant.client.client_id}"[:200]
+    db.session.add(
+        Token(
+            author_id=grant.author_id,
+            name=name,
+            scopes=scopes,
+            secret_hash=hash_secret(raw),
+            expires_at=expires,
+            grant_id=grant.id,
+            resource=resource,
+        )
+    )
+    return raw
 
 
 def active_token_counts() -> dict[int, int]:
