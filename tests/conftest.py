@@ -13,6 +13,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from blog import posts
 from blog.access import tokens
+from blog.delivery import sender
 from blog.extensions import db
 from blog.models import Author, Post
 
@@ -24,6 +25,17 @@ from .support.receiver import Receiver
 __all__ = ["BASE_URL", "ROOT", "TEST_DATABASE_URL"]  # for the test modules that import them
 # The browser fixtures (one Chromium, one live site) are shared by every module that needs them.
 pytest_plugins = ["tests.support.browsing"]
+
+
+@pytest.fixture(autouse=True)
+def no_sender_left_running() -> Iterator[None]:
+    """A test stops every sender thread it started: a leftover one polls the next test's
+    database (on PostgreSQL, the same one) and deadlocks its teardown's DROP TABLE."""
+    yield
+    left = [worker for worker in list(sender._running) if worker.is_alive()]
+    for worker in left:
+        worker.stop()
+    assert not left, f"{len(left)} sender thread(s) still running after the test"
 
 
 @pytest.fixture

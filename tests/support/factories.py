@@ -35,7 +35,13 @@ def app_settings(folder: Path, **overrides: Any) -> dict[str, Any]:
 
 
 def make_app(instance: Path, **settings: Any) -> Flask:
-    """Create the app with exactly these settings and its instance folder at `instance`."""
+    """Create the app with these settings and its instance folder at `instance`.
+
+    Its sender thread stays off unless asked for (WEBHOOK_WORKER=True): an app a test makes
+    beside a live gunicorn must not send that server's deliveries from the test's process, nor
+    hold the shared test database while the next test drops its tables.
+    """
+    settings.setdefault("WEBHOOK_WORKER", False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BLOG_INSTANCE_PATH", str(instance))
         return create_app(settings)
