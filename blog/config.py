@@ -65,6 +65,12 @@ SETTINGS: tuple[Setting, ...] = (
         " empty: no hit path",
     ),
     Setting(
+        "SINGLE_HOST",
+        False,
+        "With a database server (not SQLite) and no SITE_VERSION_URL: true if no other host"
+        " serves the blog, so the file version is enough; false turns the hit path off",
+    ),
+    Setting(
         "SITE_VERSION_URL",
         "",
         "redis://host:6379/0 to share the site version between hosts; empty: the file above",

@@ -33,6 +33,8 @@ from ..delivery import safehttp, signatures
 log = logging.getLogger("blog.access")
 DIRECTORY_SECONDS = 3600
 FAILED_SECONDS = 60  # an unreachable directory is asked again after this
+# A request with these headers gets X-Bot-Auth (and X-Verified-Agent) about its signature.
+ANSWERED = ("Signature", "Signature-Input", "Signature-Agent")
 _directories: TTLCache[str, dict[str, Ed25519PublicKey]] = TTLCache(256, DIRECTORY_SECONDS)
 _failures: TTLCache[str, str] = TTLCache(256, FAILED_SECONDS)
 _lock = threading.Lock()
@@ -138,7 +140,7 @@ def verify_request() -> Agent:
 
 def _check() -> None:
     g.verified_agent = None
-    if not {"Signature", "Signature-Input", "Signature-Agent"} <= set(request.headers.keys()):
+    if not set(ANSWERED) <= set(request.headers.keys()):
         return
     try:
         agent = verify_request()
