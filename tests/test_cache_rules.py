@@ -93,7 +93,9 @@ def second_host(tmp_path, build_app) -> Iterator[Any]:
 def test_a_second_host_without_a_shared_version_never_serves_a_stale_page(
     build_app, second_host, make_token, caplog
 ) -> None:
-    writer = build_app(API_WRITE_LIMIT="10000 per minute")  # host A: its own file version, as a default deployment has
+    writer = build_app(
+        API_WRITE_LIMIT="10000 per minute"
+    )  # host A: its own file version, as a default deployment has
     api = Api(writer.test_client(), make_token())
     with caplog.at_level(logging.WARNING, logger="blog.delivery.siteversion"):
         reader = second_host()
