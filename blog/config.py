@@ -50,12 +50,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a page (Cache-Control)"),
     Setting(
         "RESPONSE_CACHE_BYTES",
-        4 * 1024 * 1024,
+        2 * 1024 * 1024,
         "Bytes of built pages and feeds each process keeps, keyed by their ETag (0: none)",
     ),
     Setting(
         "HIT_CACHE_BYTES",
-        8 * 1024 * 1024,
+        4 * 1024 * 1024,
         "Bytes of public answers (each coding apart) each process replays before Flask (0: none)",
     ),
     Setting(
