@@ -219,6 +219,20 @@ def test_many_distinct_urls_never_grow_the_caches_past_their_bounds(
         assert client.get(path, headers={"Accept-Encoding": "br"}).status_code == 200
     assert 0 < app.wsgi_app.entries.currsize <= bound
     assert 0 < app.extensions["responses"].lru.currsize <= bound
+    # What the caches count is at least what their entries hold: the bound bounds memory.
+    for lru in (app.wsgi_app.entries, app.extensions["responses"].lru):
+        seen: set[int] = set()
+        held = sum(_held(key, seen) + _held(value, seen) for key, value in lru.items())
+        assert held <= lru.currsize
+
+
+def _held(value: Any, seen: set[int]) -> int:
+    """Bytes of an object and of the containers and strings it holds, each object once."""
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    inner = value if isinstance(value, tuple | list) else ()
+    return sys.getsizeof(value) + sum(_held(item, seen) for item in inner)
 
 
 @pytest.fixture
