@@ -44,12 +44,16 @@ def prepare(folder: Path) -> tuple[str, str]:
     return url, author_with_token(app, author, "bench", timedelta(hours=1))
 
 
+# One count for every measurement: each title and Idempotency-Key is new, so every request is a
+# create (a reused key would be a replay, a reused title a walk past taken slugs).
+counter = itertools.count()
+
+
 def run(clients: int, seconds: float, call) -> tuple[float, list[float], int]:
     """Call `call(session, n)` from `clients` threads for `seconds`; return (rate, ms, errors)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
-    counter = itertools.count()
     deadline = time.perf_counter() + seconds
 
     def client() -> None:
