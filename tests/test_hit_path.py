@@ -174,7 +174,7 @@ from tests.support.factories import app_settings, make_app
 from pathlib import Path
 
 folder = Path(sys.argv[1])
-app = make_app(folder / "instance", **app_settings(folder))
+app = make_app(folder / "instance", **app_settings(folder, SINGLE_HOST=True))
 siteversion.FileVersion.finish = lambda *_: os.kill(os.getpid(), signal.SIGKILL)
 with app.app_context():
     author = db.session.query(Author).one()
