@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sqlite3
 import statistics
 import tempfile
 import threading
@@ -43,12 +44,16 @@ def prepare(folder: Path) -> tuple[str, str]:
     return url, author_with_token(app, author, "bench", timedelta(hours=1))
 
 
+# One count for every measurement: each title and Idempotency-Key is new, so every request is a
+# create (a reused key would be a replay, a reused title a walk past taken slugs).
+counter = itertools.count()
+
+
 def run(clients: int, seconds: float, call) -> tuple[float, list[float], int]:
     """Call `call(session, n)` from `clients` threads for `seconds`; return (rate, ms, errors)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
-    counter = itertools.count()
     deadline = time.perf_counter() + seconds
 
     def client() -> None:
@@ -71,6 +76,54 @@ def run(clients: int, seconds: float, call) -> tuple[float, list[float], int]:
     return len(latencies) / (time.perf_counter() - began), latencies, errors
 
 
+def floor(folder: Path, samples: int = 200) -> dict[str, float]:
+    """Median ms of what a publish cannot skip, in-process: rendering the bench's body
+    (markdown-it alone, then the blog's whole render with sanitizing) and one SQLite commit
+    of a post-sized row with the blog's PRAGMAs (blog/extensions.py)."""
+    from markdown_it import MarkdownIt
+
+    from blog.content import markup
+    from blog.extensions import SQLITE_BUSY_TIMEOUT_MS
+
+    def median_ms(work) -> float:
+        times = []
+        for _ in range(samples):
+            began = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - began) * 1000)
+        return statistics.median(times)
+
+    parser = MarkdownIt("commonmark")
+    html = markup.render(CONTENT).html
+    connection = sqlite3.connect(folder / "floor.sqlite", isolation_level=None)
+    try:
+        for pragma in (
+            "journal_mode=WAL",
+            f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            "foreign_keys=ON",
+        ):
+            connection.execute(f"PRAGMA {pragma}")
+        synchronous = ("OFF", "NORMAL", "FULL", "EXTRA")[
+            connection.execute("PRAGMA synchronous").fetchone()[0]
+        ]
+        connection.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, source TEXT, html TEXT)")
+
+        def commit() -> None:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT INTO posts (source, html) VALUES (?, ?)", (CONTENT, html))
+            connection.execute("COMMIT")
+
+        return {
+            "markdown-it render of the body": median_ms(lambda: parser.render(CONTENT)),
+            "the blog's render (markdown-it, Pygments, nh3 twice)": median_ms(
+                lambda: markup.render(CONTENT)
+            ),
+            f"one SQLite commit (WAL, synchronous={synchronous})": median_ms(commit),
+        }
+    finally:
+        connection.close()
+
+
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
@@ -86,6 +139,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url, token = prepare(folder)
+        floors = floor(folder)
         server = live.serve(url, folder, options.workers, **LIMITS)
         base = server.url
         auth = {"Authorization": f"Bearer {token}"}
@@ -118,12 +172,14 @@ def main() -> None:
                         results.setdefault((clients, name), []).append(figures)
         finally:
             server.stop()
-    report(results, options, failed, where)
+    report(results, options, failed, where, floors)
     if failed:
         raise SystemExit(f"{failed} requests failed")
 
 
-def report(results: dict, options: argparse.Namespace, failed: int, where: str) -> None:
+def report(
+    results: dict, options: argparse.Namespace, failed: int, where: str, floors: dict[str, float]
+) -> None:
     """Print the medians and write docs/performance.md's publish block."""
     lines = [
         f"Measured by `make bench-publish`: {where}; SQLite (WAL), gunicorn {options.workers}"
@@ -144,6 +200,10 @@ def report(results: dict, options: argparse.Namespace, failed: int, where: str) 
                 f"| {clients} | {name} | {rate:,.1f} | {p50:.1f} | {p99:.1f}"
                 f" | {rate / baseline:.2f} |"
             )
+    lines += ["", "The floor, in-process (median of 200):", ""]
+    lines += [f"- {name}: {ms:.2f} ms" for name, ms in floors.items()]
+    least = sum(list(floors.values())[1:])
+    lines.append(f"- the blog's render and one commit: {least:.2f} ms, the least a publish takes")
     table = "\n".join(lines)
     print(table)
     write_section("publish", table)

@@ -51,12 +51,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a page (Cache-Control)"),
     Setting(
         "RESPONSE_CACHE_BYTES",
-        32 * 1024 * 1024,
+        2 * 1024 * 1024,
         "Bytes of built pages and feeds each process keeps, keyed by their ETag (0: none)",
     ),
     Setting(
         "HIT_CACHE_BYTES",
-        32 * 1024 * 1024,
+        4 * 1024 * 1024,
         "Bytes of public answers (each coding apart) each process replays before Flask (0: none)",
     ),
     Setting(
@@ -64,6 +64,12 @@ SETTINGS: tuple[Setting, ...] = (
         "site-version",
         "File in the instance folder that tells every process of the host the site's version;"
         " empty: no hit path",
+    ),
+    Setting(
+        "SINGLE_HOST",
+        False,
+        "With a database server (not SQLite) and no SITE_VERSION_URL: true if no other host"
+        " serves the blog, so the file version is enough; false turns the hit path off",
     ),
     Setting(
         "SITE_VERSION_URL",

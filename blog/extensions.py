@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_babel import Babel
@@ -16,11 +17,8 @@ from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -39,7 +37,7 @@ compress = Compress()
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # Schema changes: Alembic revisions in blog/migrations, applied by `flask --app blog db upgrade`.
-migrate = Migrate(directory=str(Path(__file__).parent / "migrations"))
+MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 # Interface strings and dates; catalogs live in blog/translations (see the Makefile).
 babel = Babel()
@@ -57,6 +55,9 @@ def init_limiter(app: Flask) -> None:
         options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
         # redis-py retries 3 times with up to 10 s of backoff by default: that is a hang to a
         # client. One immediate retry still heals a connection Redis closed (a restart).
+        from redis.backoff import NoBackoff  # only with Redis: the package costs a worker ~5 MB
+        from redis.retry import Retry
+
         options.update(retry=Retry(NoBackoff(), 1), wrap_exceptions=True)
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", options)
     limiter.init_app(app)
@@ -65,10 +66,31 @@ def init_limiter(app: Flask) -> None:
 def init_db(app: Flask) -> None:
     """Bind the database to the app and tune SQLite for several writers."""
     db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True)  # batch: SQLite alters by copying tables
+    app.extensions["migrate"] = LazyMigrations(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
+
+
+class LazyMigrations:
+    """app.extensions["migrate"] until something reads it: Flask-Migrate imports Alembic,
+    about 11 MB in every worker, and serving never migrates."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(migrations(self._app), name)
+
+
+def migrations(app: Flask) -> Any:
+    """Bind Flask-Migrate to the app (once) and return its app.extensions["migrate"]."""
+    if isinstance(app.extensions.get("migrate"), LazyMigrations):
+        from flask_migrate import Migrate
+
+        # batch: SQLite alters by copying tables
+        Migrate(app, db, directory=MIGRATIONS, render_as_batch=True)
+    return app.extensions["migrate"]
 
 
 def _configure_sqlite(engine: Engine) -> None:

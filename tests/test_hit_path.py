@@ -60,7 +60,8 @@ PASSED = [  # what reaches Flask, where each view now raises (500) or none is ro
 
 @pytest.fixture
 def settings(settings: dict[str, Any]) -> dict[str, Any]:
-    return {**settings, "API_WRITE_LIMIT": "10000 per minute"}
+    # One host on PostgreSQL too: these tests are about the file version and the hit path.
+    return {**settings, "API_WRITE_LIMIT": "10000 per minute", "SINGLE_HOST": True}
 
 
 @pytest.fixture
@@ -173,7 +174,7 @@ from tests.support.factories import app_settings, make_app
 from pathlib import Path
 
 folder = Path(sys.argv[1])
-app = make_app(folder / "instance", **app_settings(folder))
+app = make_app(folder / "instance", **app_settings(folder, SINGLE_HOST=True))
 siteversion.FileVersion.finish = lambda *_: os.kill(os.getpid(), signal.SIGKILL)
 with app.app_context():
     author = db.session.query(Author).one()
@@ -218,6 +219,20 @@ def test_many_distinct_urls_never_grow_the_caches_past_their_bounds(
         assert client.get(path, headers={"Accept-Encoding": "br"}).status_code == 200
     assert 0 < app.wsgi_app.entries.currsize <= bound
     assert 0 < app.extensions["responses"].lru.currsize <= bound
+    # What the caches count is at least what their entries hold: the bound bounds memory.
+    for lru in (app.wsgi_app.entries, app.extensions["responses"].lru):
+        seen: set[int] = set()
+        held = sum(_held(key, seen) + _held(value, seen) for key, value in lru.items())
+        assert held <= lru.currsize
+
+
+def _held(value: Any, seen: set[int]) -> int:
+    """Bytes of an object and of the containers and strings it holds, each object once."""
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    inner = value if isinstance(value, tuple | list) else ()
+    return sys.getsizeof(value) + sum(_held(item, seen) for item in inner)
 
 
 @pytest.fixture

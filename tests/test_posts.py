@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from blog import posts
 from blog.extensions import db
@@ -163,3 +164,21 @@ def test_disclosure_defaults_to_ai_generated_and_is_validated(app: Flask, make_p
     with pytest.raises(posts.InvalidPost) as caught:
         make_post(disclosure="robot")
     assert caught.value.errors[0].field == "disclosure"
+
+
+def test_a_title_used_many_times_gets_the_next_free_number_in_one_query(app, make_post) -> None:
+    made = [make_post(title="Weekly notes").slug for _ in range(40)]
+    assert made == ["weekly-notes"] + [f"weekly-notes-{n}" for n in range(2, 41)]
+    asked: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM posts WHERE posts.slug" in " ".join(statement.split()):
+            asked.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert make_post(title="Weekly notes").slug == "weekly-notes-41"
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert len(asked) == 2  # base … base-32, then base-33 … base-64: not one query a number

@@ -10,16 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Author, AuthorKey, utcnow
+
+if TYPE_CHECKING:  # cryptography is imported where a key is used: ~9 MB a worker otherwise
+    from cryptography.fernet import Fernet
 
 _INFO = b"agentblog author signing keys v1"
 
@@ -34,6 +34,10 @@ def b64url(data: bytes) -> str:
 
 
 def _fernet() -> Fernet:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     secret = str(current_app.config["SECRET_KEY"]).encode()
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret)
     return Fernet(base64.urlsafe_b64encode(derived))
@@ -51,6 +55,9 @@ def thumbprint(x: str) -> str:
 
 
 def _make(author: Author) -> AuthorKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.generate()
     raw_public = private.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
@@ -100,6 +107,9 @@ def rotate(author: Author) -> AuthorKey:
 
 def sign(key: AuthorKey, data: bytes) -> bytes:
     """Sign data with the key's private half (Ed25519: the same bytes, the same signature)."""
+    from cryptography.fernet import InvalidToken
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         raw = _fernet().decrypt(key.private_key.encode())
     except InvalidToken:

@@ -9,6 +9,7 @@ takes says nothing about which addresses exist.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -24,8 +25,15 @@ MAX_PASSWORD = 1024  # argon2 hashes anything; a megabyte "password" is only a s
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 
 hasher = PasswordHasher()
-# Checked against when the address is unknown, so both refusals take one argon2 run.
-_DUMMY_HASH = hasher.hash("not a password anyone has")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the address is unknown, so both refusals take one argon2 run.
+
+    Made on first use: an argon2 hash takes ~0.2 s, which every start would pay otherwise.
+    """
+    return hasher.hash("not a password anyone has")
 
 
 class OperatorError(ValueError):
@@ -99,8 +107,9 @@ def actor(operator: Operator, address: str = "") -> Actor:
 
 def check_password(email: str, password: str, address: str = "") -> Operator | None:
     """Verify a sign-in (audited); re-hash the password when the hash parameters changed."""
+    dummy = _dummy_hash()  # made by the first check either way: it tells nothing about the address
     operator = find(email) if len(password) <= MAX_PASSWORD else None
-    stored = operator.password_hash if operator is not None else _DUMMY_HASH
+    stored = operator.password_hash if operator is not None else dummy
     try:
         hasher.verify(stored, password[:MAX_PASSWORD])
         accepted = operator is not None and operator.disabled_at is None

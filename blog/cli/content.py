@@ -6,9 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import flask_migrate
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
@@ -34,6 +31,8 @@ FIRST_RELEASE = "0001"  # blog/migrations/versions/0001_first_release.py
 @with_appcontext
 def init_db_command() -> None:
     """Bring the database to the current schema (safe to run again, keeps every row)."""
+    import flask_migrate  # Alembic is imported by the commands that migrate, not by workers
+
     tables = inspect(db.engine).get_table_names()
     if "posts" in tables and "alembic_version" not in tables:
         # Made by create_all: the first release's schema, or (made by this code) the current one.
@@ -46,6 +45,9 @@ def init_db_command() -> None:
 
 def _matches_models() -> bool:
     """Tell whether the database's tables are already exactly the models' schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
     opts = {"compare_type": True, "include_object": _model_object}
     with db.engine.connect() as connection:
         return not compare_metadata(MigrationContext.configure(connection, opts=opts), db.metadata)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import click
-from alembic import command
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Column, Connection, Engine, Table, bindparam, create_engine, func, select
 from sqlalchemy import inspect as inspect_schema
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db
+from ..extensions import db, migrations
 
 BATCH = 1000  # rows read and written at a time: memory stays flat however big the blog is
 
@@ -101,6 +98,9 @@ def _reset_sequences(writing: Connection) -> None:
 
 
 def _require_current(source: Engine) -> None:
+    from alembic.migration import MigrationContext  # imported by the commands that migrate
+    from alembic.script import ScriptDirectory
+
     with source.connect() as connection:
         revision = MigrationContext.configure(connection).get_current_revision()
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
@@ -119,6 +119,8 @@ def _require_empty(target: Engine) -> None:
 
 
 def _migrate(target: Engine) -> None:
+    from alembic import command
+
     config = _alembic_config()
     with target.connect() as connection:
         config.attributes["connection"] = connection  # blog/migrations/env.py migrates it
@@ -127,4 +129,4 @@ def _migrate(target: Engine) -> None:
 
 
 def _alembic_config():  # type: ignore[no-untyped-def]
-    return current_app.extensions["migrate"].migrate.get_config()
+    return migrations(current_app).migrate.get_config()

@@ -35,6 +35,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 
 WORDS_PER_MINUTE = 265
 CHARS_PER_MINUTE = 500
@@ -81,17 +82,21 @@ def _class_body(runs: Iterable[tuple[int, int]]) -> str:
     return "".join(rf"\U{low:08x}-\U{high:08x}" for low, high in runs)
 
 
-_CHARS = re.compile(
-    "["
-    + _class_body(_ranges(_CHAR_BLOCKS, _CHAR_CATEGORIES))
-    + _class_body(_IDEOGRAPHIC_PLANES)
-    + "]"
-)
-_START = r"[^\W_\uff9e\uff9f]"  # a letter or number, but not the half-width voicing marks
-_TAIL = r"[\w\u00ad\u200c\u200d" + _class_body(_ranges(_MARK_SPANS, _MARK_CATEGORIES)) + "]"
-_JOIN = r"(?:['\u2019\-\u2010\u2011]|(?<=\d)[.,:](?=\d))"
-# Joiners are not in _TAIL, so each character has one way to match: linear time.
-_WORD = re.compile(rf"{_START}{_TAIL}*(?:{_JOIN}{_START}{_TAIL}*)*")
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Return (CJK characters, words), built on first use: the scan of every code point's
+    category takes ~70 ms, which every start would pay otherwise."""
+    chars = re.compile(
+        "["
+        + _class_body(_ranges(_CHAR_BLOCKS, _CHAR_CATEGORIES))
+        + _class_body(_IDEOGRAPHIC_PLANES)
+        + "]"
+    )
+    start = r"[^\W_\uff9e\uff9f]"  # a letter or number, but not the half-width voicing marks
+    tail = r"[\w\u00ad\u200c\u200d" + _class_body(_ranges(_MARK_SPANS, _MARK_CATEGORIES)) + "]"
+    join = r"(?:['\u2019\-\u2010\u2011]|(?<=\d)[.,:](?=\d))"
+    # Joiners are not in the tail, so each character has one way to match: linear time.
+    return chars, re.compile(rf"{start}{tail}*(?:{join}{start}{tail}*)*")
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,9 @@ def image_seconds(count: int) -> float:
 
 def estimate(text: str, images: int = 0) -> ReadingTime:
     """Estimate the reading time of the plain `text` of a post showing `images` images."""
-    rest, chars = _CHARS.subn(" ", text)
-    words = len(_WORD.findall(rest))
+    cjk, word = _patterns()
+    rest, chars = cjk.subn(" ", text)
+    words = len(word.findall(rest))
     images = max(images, 0)
     total = (
         Fraction(words, WORDS_PER_MINUTE)

@@ -16,12 +16,13 @@ import hashlib
 import json
 import secrets
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+
+if TYPE_CHECKING:  # cryptography is imported where a key is used: ~9 MB a worker otherwise
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 TAG = "web-bot-auth"
 LABEL = "sig1"
@@ -41,6 +42,10 @@ def _b64url(data: bytes) -> str:
 
 def blog_key(secret_key: str) -> Ed25519PrivateKey:
     """Return the blog's request-signing key, the same on every host sharing SECRET_KEY."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
         secret_key.encode()
     )
@@ -49,6 +54,8 @@ def blog_key(secret_key: str) -> Ed25519PrivateKey:
 
 def public_jwk(secret_key: str) -> dict[str, str]:
     """Return the public half as a JWK (OKP, Ed25519)."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = (
         blog_key(secret_key)
         .public_key()

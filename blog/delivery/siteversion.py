@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import mmap
 import os
 import struct
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event as sa_event
@@ -35,7 +37,9 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Post, utcnow
-from .sharedversion import RedisVersion
+
+if TYPE_CHECKING:  # imported when configured: the redis package costs a worker ~5 MB
+    from .sharedversion import RedisVersion
 
 # session.info keys: this transaction changed what readers see; the earliest post it scheduled.
 CHANGED = "site_version_changed"
@@ -46,6 +50,7 @@ VISIBLE = frozenset({"posts", "authors", "tags", "post_tags", "events", "author_
 _RECORD = struct.Struct("<QQQd")  # seq, pending, done, due (epoch seconds; 0 = unknown)
 _SEQ = struct.Struct("<Q")
 NEVER = float("inf")
+log = logging.getLogger(__name__)
 
 
 class FileVersion:
@@ -177,11 +182,30 @@ def init_app(app: Flask) -> None:
     if url:  # one blog, one key space: the hosts of a blog share its database URL
         digest = hashlib.blake2b(app.config["SQLALCHEMY_DATABASE_URI"].encode(), digest_size=6)
         prefix = f"agentblog:site-version:{digest.hexdigest()}"
+        from .sharedversion import RedisVersion
+
         app.extensions["site_version"] = RedisVersion(url, prefix, next_due)
+    elif name and not _one_host(app):
+        log.warning(
+            "the hit path is off: a site version in a file is this host's alone, and other"
+            " hosts may write to the same %s database; set BLOG_SITE_VERSION_URL (several hosts) or"
+            " BLOG_SINGLE_HOST=true (this host only)",
+            _backend(app),
+        )
     elif name:
         path = Path(app.instance_path, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         app.extensions["site_version"] = FileVersion(path)
+
+
+def _backend(app: Flask) -> str:
+    return app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
+
+
+def _one_host(app: Flask) -> bool:
+    # A SQLite file is one host's; a database server may be shared by hosts that cannot see
+    # each other's file: their hit paths would replay pages another host's write made stale.
+    return _backend(app).startswith("sqlite") or bool(app.config["SINGLE_HOST"])
 
 
 @sa_event.listens_for(Session, "after_flush")

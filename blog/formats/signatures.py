@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 ALG = "EdDSA"
 JOSE = "application/jose"
 DID_CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"]
@@ -63,6 +60,9 @@ def header_of(jws: str) -> dict[str, Any]:
 
 def verify(jws: str, payload: bytes, public_x: str) -> None:
     """Raise BadSignature unless jws signs payload with the Ed25519 key (base64url x)."""
+    from cryptography.exceptions import InvalidSignature  # imported when used: ~9 MB
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     header_of(jws)
     protected, _, signature = jws.strip().split(".")
     try:

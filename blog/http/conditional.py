@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
@@ -32,8 +32,25 @@ _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
 # Settings that never shape a response and whose repr differs per process (objects).
 UNSHAPING = ("RATELIMIT_STORAGE_OPTIONS", "SQLALCHEMY_ENGINE_OPTIONS")
 _ETAG_LIST = re.compile(rf"\*|(?:,\s*)*{_ENTITY_TAG}(?:\s*,(?:\s*{_ENTITY_TAG})?)*")
+# Answer headers that depend on who asked: a response carrying one is never cached, nor is one
+# that varies on a request header besides these. Both caches key on Accept and Accept-Encoding;
+# Cookie (which Flask-Login's after_request names on every response) means the session
+# cookie, the only one read, and a request carrying it never gets the hit path's replay.
+PERSONAL = frozenset({"set-cookie", "x-bot-auth", "x-verified-agent"})
+SHARED_VARY = frozenset({"accept", "accept-encoding", "cookie"})
 # WSGI environ key: the hit path (hitpath.py) learns here what a public 200 or 304 was built from.
 MARK = "agentblog.conditional"
+
+
+def personal(headers: Iterable[tuple[str, str]]) -> bool:
+    """Tell whether a response carries a header that depends on the request: never store it."""
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in PERSONAL:
+            return True
+        if lowered == "vary" and {v.strip().lower() for v in value.split(",")} - SHARED_VARY - {""}:
+            return True
+    return False
 
 
 def make_etag(*parts: object) -> str:
@@ -164,7 +181,8 @@ def conditional(
                 if built.status_code != 200:
                     return built
                 preserved = _preserve(built)
-                _responses().put(etag, preserved)
+                if not personal(preserved[0]):
+                    _responses().put(etag, preserved)
             modified = last_modified(newest)
             fresh = is_fresh(etag, modified)
             mark = request.environ.get(MARK)
@@ -202,7 +220,7 @@ class ResponseCache:
     """
 
     def __init__(self, max_bytes: int) -> None:
-        self.lru: LRUCache[str, Preserved] = LRUCache(max_bytes, getsizeof=lambda p: len(p[1]))
+        self.lru: LRUCache[str, Preserved] = LRUCache(max_bytes, getsizeof=preserved_size)
         self.max_bytes = max_bytes
         self.lock = threading.Lock()
 
@@ -213,12 +231,20 @@ class ResponseCache:
 
     def put(self, etag: str, preserved: Preserved) -> None:
         """Keep a response under its ETag, if it fits."""
-        if len(preserved[1]) <= self.max_bytes:
+        if preserved_size(preserved) <= self.max_bytes:
             with self.lock:
                 self.lru[etag] = preserved
 
 
 Preserved = tuple[list[tuple[str, str]], bytes]
+ENTRY_OVERHEAD, HEADER_OVERHEAD = 300, 150  # the key, tuples and strings around the text
+
+
+def preserved_size(preserved: Preserved) -> int:
+    """Count a kept response's bytes: its body, its headers' text and what holds them."""
+    headers, body = preserved
+    text = sum(len(name) + len(value) + HEADER_OVERHEAD for name, value in headers)
+    return ENTRY_OVERHEAD + len(body) + text
 
 
 def _responses() -> ResponseCache:

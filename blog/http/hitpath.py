@@ -23,22 +23,25 @@ from werkzeug.http import http_date, parse_date, parse_etags
 
 from ..delivery import siteversion
 from ..extensions import compress
-from .conditional import MARK, choose, last_modified, names
+from . import botauth
+from .conditional import MARK, choose, last_modified, names, personal
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Headers = list[tuple[str, str]]
 # Requests the full path may answer otherwise than a replay: Range is served by send_file;
-# a signed request (Web Bot Auth) gets answer headers about its own signature.
+# a request botauth answers about (a signature) gets headers about itself, which no stored
+# answer has (conditional.personal keeps such answers out of both caches).
 PASS_THROUGH = (
     "HTTP_AUTHORIZATION",
     "HTTP_RANGE",
     "HTTP_IF_MATCH",
     "HTTP_IF_UNMODIFIED_SINCE",
-    "HTTP_SIGNATURE",
-    "HTTP_SIGNATURE_INPUT",
-    "HTTP_SIGNATURE_AGENT",
+    *(f"HTTP_{name.upper().replace('-', '_')}" for name in botauth.ANSWERED),
 )
-ENTRY_OVERHEAD = 512  # bytes counted for a key and its headers besides the body
+# Bytes counted for an entry besides its body and header text: the key, the entry's tuples
+# and each header's two strings and pair (measured with tracemalloc: about 60 B an object).
+ENTRY_OVERHEAD = 400
+HEADER_OVERHEAD = 150
 
 
 class HitPath:
@@ -90,22 +93,21 @@ class HitPath:
         return (_choose_algorithm(self.algorithms, accept) if self.algorithms else None) or ""
 
     def _replay(self, key: tuple[Any, ...], environ: dict[str, Any]) -> Any:
+        # Each entry is (ETag, newest change, headers, body): the 200's, or the 304's (no body).
         with self.lock:
-            validators = self.entries.get(("validators", *key))
-            if validators is None:
-                return None
-            etag, newest = validators
-            modified = last_modified(newest)
-            if _fresh(environ, etag, modified):
-                found = self.entries.get(("304", *key))
-                status, modified = "304 NOT MODIFIED", None  # Werkzeug drops it from a 304
-            else:
-                found = self.entries.get(("200", *key))
-                status = "200 OK"
+            ok, not_modified = self.entries.get(("200", *key)), self.entries.get(("304", *key))
+        either = ok or not_modified
+        if either is None:
+            return None
+        etag, newest = either[:2]
+        modified = last_modified(newest)
+        if _fresh(environ, etag, modified):
+            found, status, modified = not_modified, "304 NOT MODIFIED", None  # Werkzeug drops it
+        else:
+            found, status = ok, "200 OK"
         if found is None:
             return None
-        headers, body = found
-        return status, _dated(headers, modified), body
+        return status, _dated(found[2], modified), found[3]
 
     def _fill(
         self, page: tuple[Any, ...], environ: dict[str, Any], start_response: Callable[..., Any]
@@ -125,16 +127,15 @@ class HitPath:
         finally:
             getattr(result, "close", lambda: None)()
         status, headers = captured
-        if any(name.lower() == "set-cookie" for name, _ in headers):
-            return [body]  # never replay one client's cookie to another
+        if personal(headers):
+            return [body]  # never replay what one client's request shaped to another
         if status.startswith("200") and environ["REQUEST_METHOD"] == "HEAD":
             return [body]
         key = (*page, mark["variant"], self._coding(environ))
         kept = [(name, value) for name, value in headers if name.lower() != "last-modified"]
         with self.lock:
             self.entries[("offers", *page)] = mark["offers"]
-            self.entries[("validators", *key)] = (mark["etag"], mark["newest"])
-            self.entries[(status[:3], *key)] = (kept, body)
+            self.entries[(status[:3], *key)] = (mark["etag"], mark["newest"], kept, body)
         return [body]
 
 
@@ -156,8 +157,11 @@ def _dated(headers: Headers, modified: datetime | None) -> Headers:
 
 
 def _size(value: Any) -> int:
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], bytes):
-        return len(value[1]) + ENTRY_OVERHEAD
+    """Count an entry's bytes: its body, its headers' text and what holds them."""
+    if isinstance(value, tuple) and len(value) == 4:
+        _, _, headers, body = value
+        text = sum(len(name) + len(field) for name, field in headers)
+        return ENTRY_OVERHEAD + len(body) + text + HEADER_OVERHEAD * len(headers)
     return ENTRY_OVERHEAD
 
 
