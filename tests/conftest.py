@@ -20,6 +20,7 @@ from blog.models import Author, Post
 from .support.documents import DocumentServer
 from .support.factories import BASE_URL, TEST_DATABASE_URL, app_settings, make_app
 from .support.live import ROOT
+from .support.oauth import Flow
 from .support.receiver import Receiver
 
 __all__ = ["BASE_URL", "ROOT", "TEST_DATABASE_URL"]  # for the test modules that import them
@@ -185,6 +186,14 @@ def documents() -> Iterator[DocumentServer]:
     server = DocumentServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def flow(client: FlaskClient, author: Author) -> Flow:
+    """An OAuth client registered by DCR on the test's app, with an author to consent as."""
+    made = Flow(client)
+    assert made.register().status_code == 201
+    return made
 
 
 @pytest.fixture

@@ -10,13 +10,9 @@ from blog.access import audit
 from blog.models import Author
 
 from .support.admin import send_form
-from .support.oauth import Flow
+from .support.oauth import Flow, me
 
 PAGE = "/admin/oauth"
-
-
-def me(client: FlaskClient, token: str) -> int:
-    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
 
 
 @pytest.fixture

@@ -16,24 +16,13 @@ from blog.extensions import db
 from blog.models import Author, OAuthCode, OAuthGrant, Token, utcnow
 
 from .conftest import BASE_URL
-from .support.oauth import Flow, query
+from .support.oauth import Flow, me, query
 from .support.seat import sign_in_operator
 
 
 def count_tokens(app: Flask) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(Token.id)))
-
-
-def me(client: FlaskClient, token: str) -> int:
-    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
-
-
-@pytest.fixture
-def flow(client: FlaskClient, author: Author) -> Flow:
-    made = Flow(client)
-    assert made.register().status_code == 201
-    return made
 
 
 def test_metadata_names_the_issuer_and_offers_only_code_with_s256(client: FlaskClient) -> None:

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from blog.access import audit
 from blog.extensions import db
-from blog.models import Author, OAuthCode, OAuthGrant, Token, utcnow
+from blog.models import OAuthCode, OAuthGrant, Token, utcnow
 
 from .conftest import BASE_URL
 from .support.documents import Document, DocumentServer
@@ -41,13 +40,6 @@ def refusals(app: Flask) -> list[str]:
 def count(app: Flask, model: Any) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count(model.id)))
-
-
-@pytest.fixture
-def flow(client: FlaskClient, author: Author) -> Flow:
-    made = Flow(client)
-    assert made.register().status_code == 201
-    return made
 
 
 # ---------------------------------------------------------------- what is written

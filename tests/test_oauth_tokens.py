@@ -12,18 +12,7 @@ from flask.testing import FlaskClient
 from blog.models import Author
 
 from .conftest import BASE_URL
-from .support.oauth import Flow
-
-
-def me(client: FlaskClient, token: str) -> int:
-    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
-
-
-@pytest.fixture
-def flow(client: FlaskClient, author: Author) -> Flow:
-    made = Flow(client)
-    assert made.register().status_code == 201
-    return made
+from .support.oauth import Flow, me
 
 
 @pytest.fixture

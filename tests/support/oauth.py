@@ -107,3 +107,8 @@ class Flow:
         if self.secret:
             form["client_secret"] = self.secret
         return self.client.post("/oauth/token", data=form)
+
+
+def me(client: FlaskClient, token: str) -> int:
+    """The status GET /api/v1/me answers with this bearer token (200 while it works)."""
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
