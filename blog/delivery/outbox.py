@@ -219,24 +219,35 @@ def finish_attempt(delivery: Delivery, result: Attempt, status: str, retry_at: d
     )
 
 
-def next_due(now: datetime) -> datetime | None:
-    """Return when the next event or delivery comes due (or a lease runs out)."""
-    moments = [
-        db.session.scalar(select(func.min(Event.due_at)).where(Event.state == "pending")),
-        db.session.scalar(
-            select(func.min(Delivery.next_attempt_at)).where(
-                Delivery.status == "pending",
-                or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
-            )
-        ),
-        db.session.scalar(
-            select(func.min(Delivery.leased_until)).where(
-                Delivery.status == "pending", Delivery.leased_until >= now
-            )
-        ),
-    ]
-    found = [moment for moment in moments if moment is not None]
-    return min(found) if found else None
+@dataclass(frozen=True)
+class Due:
+    """When the next event comes due, and the next delivery (or a lease runs out)."""
+
+    events: datetime | None
+    deliveries: datetime | None
+
+    @property
+    def first(self) -> datetime | None:
+        found = [moment for moment in (self.events, self.deliveries) if moment is not None]
+        return min(found) if found else None
+
+
+def next_due(now: datetime) -> Due:
+    """Return when the next event and the next delivery come due (or a lease runs out)."""
+    events = db.session.scalar(select(func.min(Event.due_at)).where(Event.state == "pending"))
+    free = db.session.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(
+            Delivery.status == "pending",
+            or_(Delivery.leased_until.is_(None), Delivery.leased_until < now),
+        )
+    )
+    leased = db.session.scalar(
+        select(func.min(Delivery.leased_until)).where(
+            Delivery.status == "pending", Delivery.leased_until >= now
+        )
+    )
+    deliveries = [moment for moment in (free, leased) if moment is not None]
+    return Due(events, min(deliveries) if deliveries else None)
 
 
 def prune(before: datetime) -> None:

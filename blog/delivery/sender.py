@@ -102,11 +102,15 @@ class Worker(threading.Thread):
             now = utcnow()
             due = outbox.next_due(now)
             db.session.commit()  # end the read: claims need write transactions
-            if due is not None and due <= now:
-                busy = fan_out(now) | send_next(now)
+            if due.first is not None and due.first <= now:
+                # A claim is a write transaction: only try the kind that is due.
+                busy = _is_due(due.events, now) and fan_out(now)
+                busy = (_is_due(due.deliveries, now) and send_next(now)) or busy
                 return 0.0 if busy else MIN_PAUSE
             self.prune(now)
-            return POLL_SECONDS if due is None else min(POLL_SECONDS, _seconds(due - now))
+            if due.first is None:
+                return POLL_SECONDS
+            return min(POLL_SECONDS, _seconds(due.first - now))
         except Exception:
             log.exception("push: a cycle failed; trying again in %s s", POLL_SECONDS)
             return POLL_SECONDS
@@ -127,6 +131,10 @@ class Worker(threading.Thread):
         self.stopping.set()
         self.woken.set()
         self.join(timeout)
+
+
+def _is_due(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and moment <= now
 
 
 def _seconds(delta: timedelta) -> float:

@@ -64,17 +64,18 @@ def create_post(
                 quotas.check_quota(author, actor)
                 slug = values.get("slug") or _free_slug(values["title"])
                 now = utcnow()
-                post = Post(author=author, slug=slug, status="draft", lang="en")
-                post.created_at = post.updated_at = now
-                db.session.add(post)
-                _assign(post, values, rendered, now)
-                review.hold(post, actor)
+                with db.session.no_autoflush:  # one INSERT of the finished row, not three
+                    post = Post(author=author, slug=slug, status="draft", lang="en")
+                    post.created_at = post.updated_at = now
+                    db.session.add(post)
+                    _assign(post, values, rendered, now)
+                    review.hold(post, actor)
                 tagcounts.record(frozenset(), post)
                 outbox.record_write(None, post)
                 review.record(None, post)
                 audit.keep_revision(post, actor)
                 audit.record(actor, "post.created", audit.post_target(post))
-                search_index.record(post)
+                search_index.record(post, new=True)
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from ..extensions import db
-from ..models import Post, Tag, is_public, post_tags, utcnow
+from ..models import Post, Tag, post_tags, utcnow
 from . import postgres, sqlite
 from . import terms as t
 
@@ -40,13 +40,14 @@ def _row(post_id: int, title: str, tags: list[str], html: str) -> dict[str, Any]
             "related": ""}  # fmt: skip
 
 
-def record(post: Post) -> None:
-    """Index `post` (new or changed) in the current transaction, and store its related posts."""
+def record(post: Post, new: bool = False) -> None:
+    """Index `post` (new or changed) in the current transaction, with its related posts."""
     db.session.flush()
     connection = db.session.connection()
     tags = [tag.name for tag in post.tags]
-    _dialect(connection).upsert(connection, [_row(post.id, post.title, tags, post.html)])
-    refresh_related(connection, post.id, post.title, tags)
+    row = _row(post.id, post.title, tags, post.html)
+    row["related"] = _related(connection, post.id, post.title, tags)
+    _dialect(connection).upsert(connection, [row], replace=not new)
 
 
 def forget(post_id: int) -> None:
@@ -59,27 +60,31 @@ CANDIDATES = 200  # the newest posts sharing a word; ranking every match grows w
 
 
 def refresh_related(connection: Connection, post_id: int, title: str, tags: list[str]) -> None:
-    """Store the ids of up to three public posts sharing the most tags and title words.
+    """Store the related posts of an indexed post again (after a bulk insert)."""
+    _set_related(connection, post_id, _related(connection, post_id, title, tags))
 
-    Candidates are the newest posts having any of the words (an index walk that stops at
-    CANDIDATES), scored here: a shared tag word counts three, a shared title word one.
+
+def _related(connection: Connection, post_id: int, title: str, tags: list[str]) -> str:
+    """Return the ids of up to three public posts sharing the most tags and title words.
+
+    Candidates are the newest public posts having any of the words (an index walk that
+    stops at CANDIDATES), scored here: a shared tag word counts three, a shared title word one.
     """
     named, titled = t.parse(" ".join(tags)), t.telling(t.parse(title))
     words = tuple(dict.fromkeys(named.words + titled.words))
     found = t.Terms(words[: t.MAX_TERMS], tuple(dict.fromkeys(named.runs + titled.runs))[:4])
-    side = _dialect(connection)
+    if not found:
+        return ""
+    public = Post.is_public_at(utcnow())
     scored: list[tuple[int, int]] = []
-    if found:
-        for other, other_title, other_tags in side.candidates(
-            connection, found, post_id, CANDIDATES
-        ):
-            shared_tags = set(named.needles) & _needles(other_tags)
-            shared_words = set(titled.needles) & _needles(other_title)
-            scored.append((3 * len(shared_tags) + len(shared_words), other))
+    for other, other_title, other_tags in _dialect(connection).candidates(
+        connection, found, (post_id, Post.id, public), CANDIDATES
+    ):
+        shared_tags = set(named.needles) & _needles(other_tags)
+        shared_words = set(titled.needles) & _needles(other_title)
+        scored.append((3 * len(shared_tags) + len(shared_words), other))
     best = [other for score, other in sorted(scored, reverse=True) if score > 0]
-    public = _public(connection, best[: RELATED * 4])
-    ids = [other for other in best if other in public][:RELATED]
-    _set_related(connection, post_id, " ".join(map(str, ids)))
+    return " ".join(map(str, best[:RELATED]))
 
 
 @lru_cache(maxsize=1024)
@@ -87,16 +92,6 @@ def _needles(text: str) -> frozenset[str]:
     """Return the words and runs of a candidate's title or tags: parsed once, since the
     newest posts are the candidates of one publish after another (~200 parses a publish)."""
     return frozenset(t.parse(text).needles)
-
-
-def _public(connection: Connection, ids: list[int]) -> set[int]:
-    if not ids:
-        return set()
-    rows = connection.execute(
-        select(Post.id, Post.status, Post.published_at).where(Post.id.in_(ids))
-    )
-    now = utcnow()
-    return {i for i, status, published_at in rows if is_public(status, published_at, now)}
 
 
 def related_ids(post_id: int) -> list[int]:

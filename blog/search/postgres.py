@@ -21,7 +21,9 @@ from sqlalchemy.sql import Select
 from . import terms as t
 from .schema import TABLE
 
-idx = table(TABLE, column("post_id"), column("body"), column("related"), column("document"))
+idx = table(
+    TABLE, *(column(name) for name in ("post_id", "title", "tags", "body", "related", "document"))
+)
 KEY = idx.c.post_id  # the post's id: index.py reads bodies and related by it
 _ENGLISH = literal_column("'english'::regconfig")
 _SIMPLE = literal_column("'simple'::regconfig")
@@ -38,7 +40,7 @@ _UPSERT = text(
 )
 
 
-def upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+def upsert(connection: Connection, rows: list[dict[str, Any]], replace: bool = True) -> None:
     """Store posts' index rows, replacing any earlier ones."""
     connection.execute(_UPSERT, rows)
 
@@ -79,17 +81,23 @@ def query(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
 
 
 def candidates(
-    connection: Connection, found: t.Terms, post_id: int, limit: int
+    connection: Connection,
+    found: t.Terms,
+    among: tuple[int, ColumnElement[int], ColumnElement[bool]],
+    limit: int,
 ) -> list[tuple[int, str, str]]:
-    """Return (id, title, tags) of the newest other posts having any term."""
+    """Return (id, title, tags) of the newest other public posts having any term.
+
+    `among` is (the post's own id, the posts' id column, the rule of public in SQL)."""
+    own, post_id, public = among
     parts = _parts(found)
     tsquery = parts[0]
     for part in parts[1:]:
         tsquery = tsquery.op("||")(part)
     query = (
-        select(idx.c.post_id, column("title"), column("tags"))
-        .select_from(idx)
-        .where(idx.c.document.op("@@")(tsquery), idx.c.post_id != post_id)
+        select(idx.c.post_id, idx.c.title, idx.c.tags)
+        .select_from(idx.join(post_id.table, post_id == idx.c.post_id))
+        .where(idx.c.document.op("@@")(tsquery), idx.c.post_id != own, public)
         .order_by(idx.c.post_id.desc())
         .limit(limit)
     )

@@ -12,15 +12,18 @@ from sqlalchemy.sql import Join, Select
 from . import terms as t
 from .schema import TABLE
 
-fts = table(TABLE, column("rowid"), column("body"), column("related"))
+Among = tuple[int, ColumnElement[int], ColumnElement[bool]]
+
+fts = table(TABLE, *(column(name) for name in ("rowid", "title", "tags", "body", "related")))
 KEY = fts.c.rowid  # the post's id: index.py reads bodies and related by it
 # Weights per column (title, tags, body, pairs, related): a title or tag hit counts most.
 _RANK = func.bm25(literal_column(TABLE), 8.0, 6.0, 1.0, 1.0, 0.0)
 
 
-def upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Store posts' index rows, replacing any earlier ones."""
-    connection.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), rows)
+def upsert(connection: Connection, rows: list[dict[str, Any]], replace: bool = True) -> None:
+    """Store posts' index rows, replacing any earlier ones (none for a new post)."""
+    if replace:
+        connection.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), rows)
     connection.execute(
         text(
             f"INSERT INTO {TABLE} (rowid, title, tags, body, pairs, related)"
@@ -69,17 +72,21 @@ def query(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
 
 
 def candidates(
-    connection: Connection, found: t.Terms, post_id: int, limit: int
+    connection: Connection, found: t.Terms, among: Among, limit: int
 ) -> list[tuple[int, str, str]]:
-    """Return (id, title, tags) of the newest other posts having any term."""
+    """Return (id, title, tags) of the newest other public posts having any term.
+
+    `among` is (the post's own id, the posts' id column, the rule of public in SQL)."""
+    own, post_id, public = among
     phrases = [f'"{w}"' for w in found.words] + [
         '"' + " ".join(t.run_tokens(run)) + '"' for run in found.runs
     ]
-    statement = text(
-        f"SELECT rowid, title, tags FROM {TABLE} WHERE {TABLE} MATCH :expression"
-        " AND rowid != :id ORDER BY rowid DESC LIMIT :limit"
+    expression = text(f"{TABLE} MATCH :expression").bindparams(expression=" OR ".join(phrases))
+    statement = (
+        select(fts.c.rowid, fts.c.title, fts.c.tags)
+        .select_from(_CrossJoin(fts, post_id.table, fts.c.rowid == post_id))
+        .where(expression, fts.c.rowid != own, public)
+        .order_by(fts.c.rowid.desc())
+        .limit(limit)
     )
-    rows = connection.execute(
-        statement, {"expression": " OR ".join(phrases), "id": post_id, "limit": limit}
-    )
-    return [(i, title, tags) for i, title, tags in rows]
+    return [(i, title, tags) for i, title, tags in connection.execute(statement)]
