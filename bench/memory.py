@@ -1,14 +1,15 @@
-"""A worker's memory after 10,000 requests over 1,000 distinct pages, against Flask "hello".
+"""A worker's memory after 10,000 requests over 1,000 pages, then 100,000 distinct URLs.
 
 Run with `make bench-memory` (or `.venv/bin/python bench/memory.py [--posts 1000]
-[--requests 10000]`). gunicorn serves with the default settings (the caches' bounds
-included), 4 sync workers, a 1,000-post blog bulk-inserted by bench/scale.py's generator;
-8 client threads ask for every post page in turn, cycling through `Accept-Encoding: br,
-gzip`, `gzip` and none, so the caches hold every coding. Each worker's RSS (and PSS, its
-share of the pages it shares with the others) is read from /proc after start, after one
-round of pages and at the end, against the 100 MB bound and against a worker of Flask
-"hello" (bench/hello_app.py) measured in the same run. Writes docs/performance.md's
-memory block; exits 1 past the bound.
+[--requests 10000] [--distinct 100000]`). gunicorn serves with the default settings (the
+caches' bounds included), 4 sync workers, a 1,000-post blog bulk-inserted by
+bench/scale.py's generator; 8 client threads ask for every post page in turn, cycling
+through `Accept-Encoding: br, gzip`, `gzip` and none, so the caches hold every coding;
+then for 100,000 distinct URLs (post pages with a query string the page ignores, so each
+is a miss that both caches store). Each worker's RSS (and PSS, its share of the pages it
+shares with the others) is read from /proc after start and after each stage, against the
+100 MB bound and against a worker of Flask "hello" (bench/hello_app.py) measured in the
+same run. Writes docs/performance.md's memory block; exits 1 past the bound.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--distinct", type=int, default=100_000, help="URLs, each asked once")
     options = parser.parse_args()
     where = machine()
     paths = [f"/posts/post-{n}" for n in range(options.posts)]
@@ -102,6 +104,11 @@ def main() -> None:
             stages[f"after {len(paths):,} requests"] = snapshot(server)
             load(server.url, paths, options.requests)
             stages[f"after {options.requests:,} more"] = snapshot(server)
+            # Every URL new to both caches (a query string the page ignores): a miss each,
+            # stored each, so only the caches' bounds keep a worker from growing with them.
+            fresh = [f"/posts/post-{n % options.posts}?utm={n}" for n in range(options.distinct)]
+            load(server.url, fresh, len(fresh))
+            stages[f"after {options.distinct:,} distinct URLs more"] = snapshot(server)
     report(hello, stages, options, where)
 
 
@@ -116,7 +123,8 @@ def report(
     lines = [
         f"Measured by `make bench-memory`: {where}; gunicorn {WORKERS} sync workers (preloaded),"
         f" default settings, {options.posts:,} posts, {options.requests:,} requests over"
-        f" {options.posts:,} distinct post pages (codings br, gzip and none in turn).",
+        f" {options.posts:,} distinct post pages (codings br, gzip and none in turn), then"
+        f" {options.distinct:,} distinct URLs (post pages with a query string each, br).",
         "",
         "| worker | largest RSS MB | PSS MB | vs Flask hello RSS | bound |",
         "| --- | ---: | ---: | ---: | ---: |",
