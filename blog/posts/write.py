@@ -57,7 +57,8 @@ def create_post(
     values = {name: value for name, value in values.items() if value is not None}
     validate(values, creating=True)
     _canonicalize(values)
-    rendered = render(values["content"])
+    rendering = _rendering(values["content"])
+    related = search_index.related_for(values["title"], values.get("tags", []))
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with write_transaction():
@@ -68,14 +69,14 @@ def create_post(
                     post = Post(author=author, slug=slug, status="draft", lang="en")
                     post.created_at = post.updated_at = now
                     db.session.add(post)
-                    _assign(post, values, rendered, now)
+                    _assign(post, values, rendering, now)
                     review.hold(post, actor)
                 tagcounts.record(frozenset(), post)
                 outbox.record_write(None, post)
                 review.record(None, post)
                 audit.keep_revision(post, actor)
                 audit.record(actor, "post.created", audit.post_target(post))
-                search_index.record(post, new=True)
+                search_index.record(post, related, new=True)
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)
@@ -103,10 +104,12 @@ def update_post(
     validate(values, creating=False)
     values = dict(values)
     _canonicalize(values)
-    rendered = None
+    rendering = None
     if "content" in values or "summary" in values:
-        rendered = render(values.get("content", post.source))
+        rendering = _rendering(values.get("content", post.source))
     post_id = post.id
+    tags = values["tags"] if "tags" in values else [tag.name for tag in post.tags]
+    related = search_index.related_for(values.get("title", post.title), tags, post_id)
     try:
         with write_transaction():
             post = db.session.get(
@@ -118,7 +121,7 @@ def update_post(
                 check(post)
             before, counted = outbox.state_of(post), tagcounts.counted(post)
             now = utcnow()
-            _assign(post, values, rendered, now)
+            _assign(post, values, rendering, now)
             post.updated_at = values.get("updated_at") or now
             review.hold(post, actor)
             tagcounts.record(counted, post)
@@ -126,7 +129,7 @@ def update_post(
             review.record(before, post)
             audit.keep_revision(post, actor)
             audit.record(actor, "post.updated", audit.post_target(post))
-            search_index.record(post)
+            search_index.record(post, related)
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post
@@ -139,15 +142,22 @@ def _canonicalize(values: dict[str, Any]) -> None:
         values["ai_usage"] = usage.canonical(values["ai_usage"])
 
 
-def _assign(
-    post: Post, values: dict[str, Any], rendered: markup.Rendered | None, now: datetime
-) -> None:
+Rendering = tuple[markup.Rendered, reading_time.ReadingTime]
+
+
+def _rendering(content: str) -> Rendering:
+    """Render and count before the write transaction: the writers' queue need not wait."""
+    rendered = render(content)
+    return rendered, reading_time.estimate(rendered.text, rendered.images)
+
+
+def _assign(post: Post, values: dict[str, Any], rendering: Rendering | None, now: datetime) -> None:
     for name in FIELDS_SET_AS_IS:
         if name in values:
             setattr(post, name, values[name])
     post.direction = language.direction(post.lang)
-    if rendered is not None:
-        counts = reading_time.estimate(rendered.text, rendered.images)
+    if rendering is not None:
+        rendered, counts = rendering
         post.source = values.get("content", post.source)
         post.html = rendered.html
         post.word_count = counts.words
@@ -274,8 +284,7 @@ def preview_post(values: dict[str, Any]) -> Preview:
     """Validate and render a new post exactly as create_post would, and save nothing."""
     values = {name: value for name, value in values.items() if value is not None}
     validate(values, creating=True)
-    rendered = render(values["content"])
-    counts = reading_time.estimate(rendered.text, rendered.images)
+    rendered, counts = _rendering(values["content"])
     slug = values.get("slug") or _free_slug(values["title"])
     return Preview(
         slug=slug,

@@ -40,13 +40,21 @@ def _row(post_id: int, title: str, tags: list[str], html: str) -> dict[str, Any]
             "related": ""}  # fmt: skip
 
 
-def record(post: Post, new: bool = False) -> None:
+def related_for(title: str, tags: list[str], post_id: int = 0) -> str:
+    """Find the related posts of a post with this title and these tags (see `_related`).
+
+    A read: the writer calls it before its write transaction, so the writers' queue does
+    not wait on it, and passes what it returns to `record`.
+    """
+    return _related(db.session.connection(), post_id, title, tags)
+
+
+def record(post: Post, related: str, new: bool = False) -> None:
     """Index `post` (new or changed) in the current transaction, with its related posts."""
     db.session.flush()
     connection = db.session.connection()
-    tags = [tag.name for tag in post.tags]
-    row = _row(post.id, post.title, tags, post.html)
-    row["related"] = _related(connection, post.id, post.title, tags)
+    row = _row(post.id, post.title, [tag.name for tag in post.tags], post.html)
+    row["related"] = related
     _dialect(connection).upsert(connection, [row], replace=not new)
 
 
