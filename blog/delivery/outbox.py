@@ -134,16 +134,15 @@ def claim_due_events(now: datetime) -> list[Event]:
     Run it in the write transaction that also adds their deliveries.
     """
     due = select(Event.id).where(Event.state == "pending", Event.due_at <= now)
-    won = [
-        event_id
-        for event_id in db.session.scalars(due.order_by(Event.due_at, Event.id).limit(CLAIM_BATCH))
-        if db.session.execute(
-            update(Event)
-            .where(Event.id == event_id, Event.state == "pending")
-            .values(state="fanned_out")
-        ).rowcount
-        == 1
-    ]
+    batch = due.order_by(Event.due_at, Event.id).limit(CLAIM_BATCH).scalar_subquery()
+    # One conditional UPDATE: a row another process claimed first no longer matches.
+    claim = (
+        update(Event)
+        .where(Event.id.in_(batch), Event.state == "pending")
+        .values(state="fanned_out")
+        .returning(Event.id)
+    )
+    won = list(db.session.scalars(claim, execution_options={"synchronize_session": False}))
     if not won:
         return []
     query = select(Event).where(Event.id.in_(won)).order_by(Event.due_at, Event.id)
