@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 15.0
 MIN_PAUSE = 0.05
+GATHER_SECONDS = 0.05
 PRUNE_AFTER = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
 
@@ -91,8 +92,9 @@ class Worker(threading.Thread):
                 while not self.stopping.is_set():
                     self.woken.clear()
                     pause = self.cycle()
-                    if pause > 0:
-                        self.woken.wait(pause)
+                    if pause > 0 and self.woken.wait(pause):
+                        # Woken by a commit: let a burst of writes gather into one claim.
+                        self.stopping.wait(GATHER_SECONDS)
         finally:
             _running.discard(self)
 
