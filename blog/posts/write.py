@@ -20,7 +20,7 @@ from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
 from ..search import index as search_index
-from . import quotas, review, tagcounts
+from . import counts, quotas, review
 from .reads import get_post
 from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
 
@@ -69,7 +69,6 @@ def create_post(
                 db.session.add(post)
                 _assign(post, values, rendered, now)
                 review.hold(post, actor)
-                tagcounts.record(frozenset(), post)
                 outbox.record_write(None, post)
                 review.record(None, post)
                 audit.keep_revision(post, actor)
@@ -78,6 +77,7 @@ def create_post(
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)
+                counts.record(counts.NOTHING, post)  # last: see posts.counts
             return post
         except IntegrityError:
             # A concurrent writer took the slug or created the same tag first.
@@ -115,17 +115,17 @@ def update_post(
                 raise LookupError(post_id)
             if check is not None:
                 check(post)
-            before, counted = outbox.state_of(post), tagcounts.counted(post)
+            before, counted = outbox.state_of(post), counts.counted(post)
             now = utcnow()
             _assign(post, values, rendered, now)
             post.updated_at = values.get("updated_at") or now
             review.hold(post, actor)
-            tagcounts.record(counted, post)
             outbox.record_write(before, post)
             review.record(before, post)
             audit.keep_revision(post, actor)
             audit.record(actor, "post.updated", audit.post_target(post))
             search_index.record(post)
+            counts.record(counted, post)  # last: see posts.counts
     except IntegrityError:
         raise SlugTaken(values.get("slug", "")) from None
     return post
@@ -146,13 +146,13 @@ def _assign(
             setattr(post, name, values[name])
     post.direction = language.direction(post.lang)
     if rendered is not None:
-        counts = reading_time.estimate(rendered.text, rendered.images)
+        reading = reading_time.estimate(rendered.text, rendered.images)
         post.source = values.get("content", post.source)
         post.html = rendered.html
-        post.word_count = counts.words
-        post.cjk_count = counts.cjk_chars
-        post.image_count = counts.images
-        post.reading_minutes = counts.minutes
+        post.word_count = reading.words
+        post.cjk_count = reading.cjk_chars
+        post.image_count = reading.images
+        post.reading_minutes = reading.minutes
         post.excerpt = post.summary or rendered.excerpt
     if "tags" in values:
         post.tags = _tags_named(values["tags"])
@@ -274,14 +274,14 @@ def preview_post(values: dict[str, Any]) -> Preview:
     values = {name: value for name, value in values.items() if value is not None}
     validate(values, creating=True)
     rendered = render(values["content"])
-    counts = reading_time.estimate(rendered.text, rendered.images)
+    reading = reading_time.estimate(rendered.text, rendered.images)
     slug = values.get("slug") or _free_slug(values["title"])
     return Preview(
         slug=slug,
         slug_taken="slug" in values and _slug_exists(slug),
         html=rendered.html,
         excerpt=values.get("summary") or rendered.excerpt,
-        word_count=counts.words,
-        reading_minutes=counts.minutes,
+        word_count=reading.words,
+        reading_minutes=reading.minutes,
         warnings=rendered.warnings,
     )
