@@ -106,28 +106,43 @@ def update_post(
     if "content" in values or "summary" in values:
         rendered = render(values.get("content", post.source))
     post_id = post.id
-    try:
-        with write_transaction():
-            post = db.session.get(
-                Post, post_id, with_for_update={"of": Post}, populate_existing=True
-            )
-            if post is None:
-                raise LookupError(post_id)
-            if check is not None:
-                check(post)
-            before, counted = outbox.state_of(post), counts.counted(post)
-            now = utcnow()
-            _assign(post, values, rendered, now)
-            post.updated_at = values.get("updated_at") or now
-            review.hold(post, actor)
-            outbox.record_write(before, post)
-            review.record(before, post)
-            audit.keep_revision(post, actor)
-            audit.record(actor, "post.updated", audit.post_target(post))
-            search_index.record(post)
-            counts.record(counted, post)  # last: see posts.counts
-    except IntegrityError:
-        raise SlugTaken(values.get("slug", "")) from None
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _update_once(post_id, values, rendered, check, actor)
+        except IntegrityError:
+            # A concurrent writer created one of the new tags first, or took the slug.
+            slug = values.get("slug")
+            if slug and db.session.scalar(select(Post.id).where(Post.slug == slug)) != post_id:
+                raise SlugTaken(slug) from None
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _update_once(
+    post_id: int,
+    values: dict[str, Any],
+    rendered: markup.Rendered | None,
+    check: Callable[[Post], None] | None,
+    actor: Actor | None,
+) -> Post:
+    with write_transaction():
+        post = db.session.get(Post, post_id, with_for_update={"of": Post}, populate_existing=True)
+        if post is None:
+            raise LookupError(post_id)
+        if check is not None:
+            check(post)
+        before, counted = outbox.state_of(post), counts.counted(post)
+        now = utcnow()
+        _assign(post, values, rendered, now)
+        post.updated_at = values.get("updated_at") or now
+        review.hold(post, actor)
+        outbox.record_write(before, post)
+        review.record(before, post)
+        audit.keep_revision(post, actor)
+        audit.record(actor, "post.updated", audit.post_target(post))
+        search_index.record(post)
+        counts.record(counted, post)  # last: see posts.counts
     return post
 
 
@@ -222,6 +237,7 @@ def _tags_named(names: list[str]) -> list[Tag]:
     by_key = {tag_key(tag.name): tag for tag in candidates}
     by_slug = {tag.slug: tag for tag in candidates}
     found: list[Tag] = []
+    new: list[Tag] = []
     for key, name in wanted.items():
         tag = by_key.get(key)
         if tag is None and slugs[key] in by_slug:
@@ -230,9 +246,12 @@ def _tags_named(names: list[str]) -> list[Tag]:
             raise InvalidPost([FieldError("tags", message + "; name it differently")])
         if tag is None:
             tag = Tag(slug=slugs[key], name=name)
-            db.session.add(tag)
+            new.append(tag)
             by_slug[tag.slug] = tag
         found.append(tag)
+    # Inserted in slug order: two writers making the same new tags wait for each other's
+    # first one instead of each holding one the other needs (a deadlock on PostgreSQL).
+    db.session.add_all(sorted(new, key=lambda tag: tag.slug))
     return found
 
 
