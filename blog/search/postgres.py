@@ -60,22 +60,33 @@ def _parts(found: t.Terms) -> list[Any]:
     return parts
 
 
-def _matching(tsquery: Any, post_id: ColumnElement[int]) -> Select[Any]:
-    score = func.ts_rank(idx.c.document, tsquery)
-    return (
-        select(idx.c.post_id, score.label("score"))
-        .where(idx.c.document.op("@@")(tsquery), idx.c.post_id == post_id)
-        .order_by(score.desc())
-    )
+def ranked(
+    found: t.Terms, post_id: ColumnElement[int], where: ColumnElement[bool], newest: int
+) -> Select[Any]:
+    """Return (post id, score) of the newest `newest` rows having every term, best first.
 
-
-def query(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
-    """Return the ranked select of rows having every term."""
+    The GIN index finds the matching rows; only the newest of them get a ts_rank, which
+    reads each one's whole tsvector (the cost that grows with the matches).
+    """
     parts = _parts(found)
     tsquery = parts[0]
     for part in parts[1:]:
         tsquery = tsquery.op("&&")(part)
-    return _matching(tsquery, post_id)
+    matches = idx.alias("matches")
+    newest_ids = (
+        select(matches.c.post_id)
+        .where(matches.c.document.op("@@")(tsquery), matches.c.post_id == post_id, where)
+        # "+ 0": a walk of the primary key backwards, testing each row, would stop at the
+        # limit for a common word but read the whole table for a rare one.
+        .order_by((matches.c.post_id + 0).desc())
+        .limit(newest)
+    )
+    score = func.ts_rank(idx.c.document, tsquery)
+    return (
+        select(idx.c.post_id, score.label("score"))
+        .where(idx.c.post_id.in_(newest_ids))
+        .order_by(score.desc(), idx.c.post_id.desc())
+    )
 
 
 def candidates(

@@ -49,23 +49,33 @@ def _cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
     return f"{left} CROSS JOIN {right} ON {compiler.process(element.onclause, **kw)}"
 
 
-def matching(expression: str, post_id: ColumnElement[int]) -> Select[Any]:
-    """Return (post id, score) of rows matching an FTS5 expression, best first.
+def ranked(
+    found: t.Terms, post_id: ColumnElement[int], where: ColumnElement[bool], newest: int
+) -> Select[Any]:
+    """Return (post id, score) of the newest `newest` rows having every term, best first.
 
-    Without CROSS JOIN, SQLite (with no statistics) may walk every public post through
-    its listing index and probe the FTS table for each: seconds at 100,000 posts.
+    FTS5 walks a term's posts by rowid, newest first, and stops at the limit: the lower
+    bound it gives (the oldest of those) limits the ranked query to as many rows. Without
+    CROSS JOIN, SQLite (with no statistics) may walk every public post through its listing
+    index and probe the FTS table for each: seconds at 100,000 posts.
     """
+    match = text(f"{TABLE} MATCH :expression").bindparams(expression=t.fts5_query(found))
+    joined = _CrossJoin(fts, post_id.table, fts.c.rowid == post_id)
+    newest_ids = (
+        select(fts.c.rowid.label("id"))
+        .select_from(joined)
+        .where(match, where)
+        .order_by(fts.c.rowid.desc())
+        .limit(newest)
+        .subquery()
+    )
+    bound = select(func.min(newest_ids.c.id)).correlate(None).scalar_subquery()
     return (
         select(fts.c.rowid, (-_RANK).label("score"))
-        .select_from(_CrossJoin(fts, post_id.table, fts.c.rowid == post_id))
-        .where(text(f"{TABLE} MATCH :expression").bindparams(expression=expression))
-        .order_by(_RANK)
+        .select_from(joined)
+        .where(match, where, fts.c.rowid >= bound)
+        .order_by(_RANK, fts.c.rowid.desc())
     )
-
-
-def query(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
-    """Return the ranked select of rows having every term."""
-    return matching(t.fts5_query(found), post_id)
 
 
 def candidates(
