@@ -125,7 +125,7 @@ def _bodies(connection: Connection, ids: list[int]) -> dict[int, str]:
 def search(query: str, limit: int, offset: int = 0, author_id: int | None = None) -> list[Hit]:
     """Return ranked hits for `query`: public posts, or all of `author_id`'s posts if given.
 
-    The hits are the best of the newest RANKED posts having every word.
+    The hits are the best of the newest RANKED of those posts having every word.
     """
     found = t.parse(query)
     if not found:

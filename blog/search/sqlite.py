@@ -52,16 +52,18 @@ def _cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
 def ranked(
     found: t.Terms, post_id: ColumnElement[int], where: ColumnElement[bool], newest: int
 ) -> Select[Any]:
-    """Return (post id, score) of the newest `newest` rows having every term, best first.
+    """Return (post id, score) of the `newest` newest rows having every term and passing
+    `where`, best first.
 
-    FTS5 walks a term's posts by rowid, newest first, and stops at the limit: the lower
-    bound it gives (the oldest of those) limits the ranked query to as many rows. Without
-    CROSS JOIN, SQLite (with no statistics) may walk every public post through its listing
-    index and probe the FTS table for each: seconds at 100,000 posts.
+    FTS5 walks the matches by rowid, newest first, each post looked up by its id, and
+    stops at the limit; the oldest of those bounds the ranked query (`rowid >= …`, a range
+    FTS5 uses), so only as many rows are ranked. Without CROSS JOIN, SQLite (with no
+    statistics) may walk every public post through its listing index and probe the FTS
+    table for each: seconds at 100,000 posts.
     """
     match = text(f"{TABLE} MATCH :expression").bindparams(expression=t.fts5_query(found))
     joined = _CrossJoin(fts, post_id.table, fts.c.rowid == post_id)
-    newest_ids = (
+    latest = (
         select(fts.c.rowid.label("id"))
         .select_from(joined)
         .where(match, where)
@@ -69,7 +71,7 @@ def ranked(
         .limit(newest)
         .subquery()
     )
-    bound = select(func.min(newest_ids.c.id)).correlate(None).scalar_subquery()
+    bound = select(func.min(latest.c.id)).correlate(None).scalar_subquery()
     return (
         select(fts.c.rowid, (-_RANK).label("score"))
         .select_from(joined)
