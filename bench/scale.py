@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from blog import create_app, posts, search  # noqa: E402
 from blog.extensions import db  # noqa: E402
 from blog.models import Author, Post, Tag, post_tags  # noqa: E402
-from blog.posts import memo, tagcounts  # noqa: E402
+from blog.posts import counts, memo  # noqa: E402
 
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "100"))
 AUTHORS, TAGS, YEARS, BATCH = 20, 200, 10, 5_000
@@ -87,7 +87,7 @@ def fill(count: int) -> None:
         db.session.execute(insert(Post), [_post_row(rng, n, count) for n in numbers])
         links = {(n + 1, (n * k) % TAGS + 1) for n in numbers for k in (1, 7, 31)}
         db.session.execute(insert(post_tags), [{"post_id": p, "tag_id": t} for p, t in links])
-    tagcounts.recount()  # rows written past the writer: count the tags' posts once
+    counts.recount()  # rows written past the writer: count the authors' and tags' posts once
     connection = db.session.connection()
     search.rebuild(connection)
     middle = count // 2

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from blog import create_app, posts  # noqa: E402
 from blog.extensions import db  # noqa: E402
 from blog.models import Post, Tag, post_tags  # noqa: E402
-from blog.posts import tagcounts  # noqa: E402
+from blog.posts import counts  # noqa: E402
 
 
 def fill(count: int) -> None:
@@ -54,7 +54,7 @@ def fill(count: int) -> None:
     db.session.execute(insert(Post), rows)
     links = [{"post_id": n + 1, "tag_id": tags[n % 50].id} for n in range(count)]
     db.session.execute(insert(post_tags), links)
-    tagcounts.recount()  # rows written past the writer: count the tags' posts once
+    counts.recount()  # rows written past the writer: count the authors' and tags' posts once
     db.session.commit()
 
 

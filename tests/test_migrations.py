@@ -132,6 +132,9 @@ def test_a_database_of_the_previous_release_upgrades_in_place(app: Flask, runner
         # The upgrade built the search index from the posts already there.
         [found] = posts.finding.find("every word", 10, author_id=kept.author_id)
         assert found.post.title == "Kept"
-        # And counted each tag's published posts once (posts.tagcounts keeps them since).
+        # And counted each tag's and author's published posts once (posts.counts keeps
+        # them since).
         assert [(tag.slug, n) for tag, n in posts.reads.tags_with_counts()] == [("x", 1)]
+        assert posts.reads.home_page(1, 10).total == 1
+        assert posts.reads.author_page(kept.author, 1, 10).total == 1
     forget_migrations(app)

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from .. import posts
 from ..access import tokens
+from ..search import RANKED
 
 # Ids are 32-bit integers on every database; the API answers 404 past this.
 MAX_ID = 2**31 - 1
@@ -100,8 +101,8 @@ class ListQuery(Query):
     limit: int = Field(default=20, ge=1, le=100, description="Posts per page")
     q: str = optional(
         max_length=300,  # a URL stays under servers' request-line limits (gunicorn: 4,094 bytes)
-        description="Full-text search: the author's posts having every word, best first "
-        "(no cursor: raise limit for more)",
+        description=f"Full-text search: the best of the author's newest {RANKED} posts "
+        "having every word, best first (no cursor: raise limit for more)",
     )
 
 

@@ -244,7 +244,10 @@ class Tools:
         query: Annotated[str, Field(min_length=1, description="Words to find, any language")],
         limit: Annotated[int, Field(ge=1, le=100, description="How many, best first")] = 10,
     ) -> PostList:
-        """Search your posts (drafts included) by title, text and tags, best match first."""
+        """Search your posts (drafts included) by title, text and tags, best match first.
+
+        Only your newest 300 posts having every word are ranked: narrow the query for older.
+        """
         page = await self.blog.json("GET", "/posts", params={"q": query, "limit": limit})
         return PostList(posts=[_report(p) for p in page["items"]], next_cursor=None)
 

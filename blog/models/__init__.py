@@ -2,13 +2,14 @@
 
 from .access import AuditEntry, AuthorKey, IdempotencyKey, Operator, Token
 from .columns import UTCDateTime, utcnow
-from .content import Author, Post, PostRevision, Tag, is_public, post_tags
+from .content import Author, AuthorCount, Post, PostRevision, Tag, is_public, post_tags
 from .delivery import Delivery, DeliveryAttempt, Event, Webhook
 from .oauth import OAuthClient, OAuthCode, OAuthGrant, OAuthRefreshToken
 
 __all__ = [
     "AuditEntry",
     "Author",
+    "AuthorCount",
     "AuthorKey",
     "Delivery",
     "DeliveryAttempt",

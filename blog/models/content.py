@@ -65,6 +65,23 @@ class Author(db.Model):
     posts: Mapped[list[Post]] = relationship(back_populates="author")
 
 
+class AuthorCount(db.Model):
+    """How many posts an author has with status published, scheduled ones too.
+
+    Kept by the writer at the end of each write's transaction (posts.counts), so neither an
+    author page's total nor the home page's (the sum of these rows) scans posts. A table of
+    its own, not a column of authors: a create holds its author's row for the quota check
+    from the start of its transaction, and a count must be locked only at its end.
+    """
+
+    __tablename__ = "author_counts"
+
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    published: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class Tag(db.Model):
     __tablename__ = "tags"
 
@@ -72,7 +89,7 @@ class Tag(db.Model):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     # Posts with this tag and status published, scheduled ones too: kept by the writer in
-    # each write's transaction (posts.tagcounts), so counting never scans a tag's posts.
+    # each write's transaction (posts.counts), so counting never scans a tag's posts.
     published_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     posts: Mapped[list[Post]] = relationship(secondary=post_tags, back_populates="tags")

@@ -17,7 +17,7 @@ from ..content.diff import Diff, line_diff
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Post, PostRevision, utcnow
-from . import review, tagcounts
+from . import counts, review
 from .validate import PostError
 from .write import update_post
 
@@ -43,12 +43,12 @@ def delete_post(post: Post, actor: Actor | None = None) -> None:
         if doomed is None or doomed.status == DELETED:
             return
         outbox.record_delete(doomed)
-        counted = tagcounts.counted(doomed)
+        counted = counts.counted(doomed)
         doomed.status = DELETED
-        tagcounts.record(counted, doomed)
         doomed.updated_at = utcnow()
         audit.keep_revision(doomed, actor)
         audit.record(actor, "post.deleted", audit.post_target(doomed))
+        counts.record(counted, doomed)  # last: see posts.counts
 
 
 def restore_post(post: Post, actor: Actor | None = None) -> Post:
@@ -63,11 +63,11 @@ def restore_post(post: Post, actor: Actor | None = None) -> Post:
         found.status = _status_before_deletion(found.id)
         found.updated_at = utcnow()
         review.hold(found, actor)
-        tagcounts.record(frozenset(), found)  # a deleted post counts toward no tag
         outbox.record_write(before, found)
         review.record(before, found)
         audit.keep_revision(found, actor)
         audit.record(actor, "post.restored", audit.post_target(found))
+        counts.record(counts.NOTHING, found)  # a deleted post counts toward nothing
     return found
 
 

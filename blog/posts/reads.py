@@ -18,7 +18,7 @@ from sqlalchemy.orm import defer, selectinload
 from ..extensions import db
 from ..models import Author, Event, Post, Tag, UTCDateTime, post_tags, utcnow
 from ..models import is_public as is_public_post
-from . import tagcounts
+from . import counts
 from .memo import remembered
 
 
@@ -81,7 +81,8 @@ def _paginate(
 def home_page(number: int, per_page: int) -> Page | None:
     """Return page `number` of public posts, featured first, then newest; None if past the end."""
     order = (Post.featured.desc(), *NEWEST_FIRST)
-    return _paginate(("home",), [is_public()], order, number, per_page)
+    counter = partial(counts.public_total, utcnow())
+    return _paginate(("home",), [is_public()], order, number, per_page, counter)
 
 
 def _tagged(tag: Tag) -> ColumnElement[bool]:
@@ -115,7 +116,8 @@ def tag_page(tag: Tag, number: int, per_page: int) -> Page | None:
 def author_page(author: Author, number: int, per_page: int) -> Page | None:
     """Return page `number` of an author's public posts, newest first."""
     where = [is_public(), Post.author_id == author.id]
-    return _paginate(("author", author.id), where, NEWEST_FIRST, number, per_page)
+    counter = partial(counts.public_by_author, author.id, utcnow())
+    return _paginate(("author", author.id), where, NEWEST_FIRST, number, per_page, counter)
 
 
 def get_tag(slug: str) -> Tag | None:
@@ -130,9 +132,9 @@ def tags_with_counts() -> list[tuple[Tag, int]]:
 
 
 def _tag_counts() -> list[tuple[int, str, str, int]]:
-    # The kept counts (posts.tagcounts) less each tag's posts scheduled ahead: a read of
+    # The kept counts (posts.counts) less each tag's posts scheduled ahead: a read of
     # the tags and of the scheduled posts, never of every post.
-    ahead = tagcounts.ahead(utcnow())
+    ahead = counts.tags_ahead(utcnow())
     query = select(Tag.id, Tag.slug, Tag.name, Tag.published_count)
     rows = db.session.execute(query.where(Tag.published_count > 0).order_by(Tag.name))
     counted = [(id_, slug, name, n - ahead.get(id_, 0)) for id_, slug, name, n in rows]
@@ -140,7 +142,7 @@ def _tag_counts() -> list[tuple[int, str, str, int]]:
 
 
 def _public_in_tag(tag: Tag) -> int:
-    return tag.published_count - tagcounts.ahead(utcnow()).get(tag.id, 0)
+    return tag.published_count - counts.tags_ahead(utcnow()).get(tag.id, 0)
 
 
 # Every public request asks this first, so it must not grow with the blog: each part is one

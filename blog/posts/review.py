@@ -18,7 +18,7 @@ from ..access.audit import Actor
 from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, utcnow
-from . import tagcounts
+from . import counts
 from .authors import POLICIES
 from .validate import FieldError, InvalidPost, PostError, check_text
 
@@ -67,11 +67,11 @@ def approve_post(
         locked.published_at = published_at or locked.published_at or now
         locked.review_note = ""
         locked.updated_at = now
-        tagcounts.record(frozenset(), locked)  # a pending post counts toward no tag
         outbox.record_write(before, locked)
         outbox.record_review("post.approved", locked)
         audit.keep_revision(locked, actor)
         audit.record(actor, "post.approved", audit.post_target(locked))
+        counts.record(counts.NOTHING, locked)  # a pending post counts toward nothing
     return locked
 
 

@@ -20,7 +20,7 @@ from ..delivery import outbox
 from ..extensions import db, write_transaction
 from ..models import Author, Post, Tag, utcnow
 from ..search import index as search_index
-from . import quotas, review, tagcounts
+from . import counts, quotas, review
 from .reads import get_post
 from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
 
@@ -71,7 +71,6 @@ def create_post(
                     db.session.add(post)
                     _assign(post, values, rendering, now)
                     review.hold(post, actor)
-                tagcounts.record(frozenset(), post)
                 outbox.record_write(None, post)
                 review.record(None, post)
                 audit.keep_revision(post, actor)
@@ -80,6 +79,7 @@ def create_post(
                 if on_save is not None:
                     db.session.flush()
                     on_save(post)
+                counts.record(counts.NOTHING, post)  # last: see posts.counts
             return post
         except IntegrityError:
             # A concurrent writer took the slug or created the same tag first.
@@ -110,28 +110,44 @@ def update_post(
     post_id = post.id
     tags = values["tags"] if "tags" in values else [tag.name for tag in post.tags]
     related = search_index.related_for(values.get("title", post.title), tags, post_id)
-    try:
-        with write_transaction():
-            post = db.session.get(
-                Post, post_id, with_for_update={"of": Post}, populate_existing=True
-            )
-            if post is None:
-                raise LookupError(post_id)
-            if check is not None:
-                check(post)
-            before, counted = outbox.state_of(post), tagcounts.counted(post)
-            now = utcnow()
-            _assign(post, values, rendering, now)
-            post.updated_at = values.get("updated_at") or now
-            review.hold(post, actor)
-            tagcounts.record(counted, post)
-            outbox.record_write(before, post)
-            review.record(before, post)
-            audit.keep_revision(post, actor)
-            audit.record(actor, "post.updated", audit.post_target(post))
-            search_index.record(post, related)
-    except IntegrityError:
-        raise SlugTaken(values.get("slug", "")) from None
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _update_once(post_id, values, (rendering, related), check, actor)
+        except IntegrityError:
+            # A concurrent writer created one of the new tags first, or took the slug.
+            slug = values.get("slug")
+            if slug and db.session.scalar(select(Post.id).where(Post.slug == slug)) != post_id:
+                raise SlugTaken(slug) from None
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _update_once(
+    post_id: int,
+    values: dict[str, Any],
+    found: tuple[Rendering | None, str],
+    check: Callable[[Post], None] | None,
+    actor: Actor | None,
+) -> Post:
+    rendering, related = found  # worked out before the writers' queue
+    with write_transaction():
+        post = db.session.get(Post, post_id, with_for_update={"of": Post}, populate_existing=True)
+        if post is None:
+            raise LookupError(post_id)
+        if check is not None:
+            check(post)
+        before, counted = outbox.state_of(post), counts.counted(post)
+        now = utcnow()
+        _assign(post, values, rendering, now)
+        post.updated_at = values.get("updated_at") or now
+        review.hold(post, actor)
+        outbox.record_write(before, post)
+        review.record(before, post)
+        audit.keep_revision(post, actor)
+        audit.record(actor, "post.updated", audit.post_target(post))
+        search_index.record(post, related)
+        counts.record(counted, post)  # last: see posts.counts
     return post
 
 
@@ -157,13 +173,13 @@ def _assign(post: Post, values: dict[str, Any], rendering: Rendering | None, now
             setattr(post, name, values[name])
     post.direction = language.direction(post.lang)
     if rendering is not None:
-        rendered, counts = rendering
+        rendered, reading = rendering
         post.source = values.get("content", post.source)
         post.html = rendered.html
-        post.word_count = counts.words
-        post.cjk_count = counts.cjk_chars
-        post.image_count = counts.images
-        post.reading_minutes = counts.minutes
+        post.word_count = reading.words
+        post.cjk_count = reading.cjk_chars
+        post.image_count = reading.images
+        post.reading_minutes = reading.minutes
         post.excerpt = post.summary or rendered.excerpt
     if "tags" in values:
         post.tags = _tags_named(values["tags"])
@@ -233,6 +249,7 @@ def _tags_named(names: list[str]) -> list[Tag]:
     by_key = {tag_key(tag.name): tag for tag in candidates}
     by_slug = {tag.slug: tag for tag in candidates}
     found: list[Tag] = []
+    new: list[Tag] = []
     for key, name in wanted.items():
         tag = by_key.get(key)
         if tag is None and slugs[key] in by_slug:
@@ -241,9 +258,12 @@ def _tags_named(names: list[str]) -> list[Tag]:
             raise InvalidPost([FieldError("tags", message + "; name it differently")])
         if tag is None:
             tag = Tag(slug=slugs[key], name=name)
-            db.session.add(tag)
+            new.append(tag)
             by_slug[tag.slug] = tag
         found.append(tag)
+    # Inserted in slug order: two writers making the same new tags wait for each other's
+    # first one instead of each holding one the other needs (a deadlock on PostgreSQL).
+    db.session.add_all(sorted(new, key=lambda tag: tag.slug))
     return found
 
 
@@ -284,14 +304,14 @@ def preview_post(values: dict[str, Any]) -> Preview:
     """Validate and render a new post exactly as create_post would, and save nothing."""
     values = {name: value for name, value in values.items() if value is not None}
     validate(values, creating=True)
-    rendered, counts = _rendering(values["content"])
+    rendered, reading = _rendering(values["content"])
     slug = values.get("slug") or _free_slug(values["title"])
     return Preview(
         slug=slug,
         slug_taken="slug" in values and _slug_exists(slug),
         html=rendered.html,
         excerpt=values.get("summary") or rendered.excerpt,
-        word_count=counts.words,
-        reading_minutes=counts.minutes,
+        word_count=reading.words,
+        reading_minutes=reading.minutes,
         warnings=rendered.warnings,
     )

@@ -6,9 +6,10 @@ two-character word is found on both.
 """
 
 from . import schema, terms
-from .index import Hit, forget, rebuild, record, refresh_related, related_ids, search
+from .index import RANKED, Hit, forget, rebuild, record, refresh_related, related_ids, search
 
 __all__ = [
+    "RANKED",
     "Hit",
     "forget",
     "rebuild",

@@ -52,23 +52,35 @@ def _cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
     return f"{left} CROSS JOIN {right} ON {compiler.process(element.onclause, **kw)}"
 
 
-def matching(expression: str, post_id: ColumnElement[int]) -> Select[Any]:
-    """Return (post id, score) of rows matching an FTS5 expression, best first.
+def ranked(
+    found: t.Terms, post_id: ColumnElement[int], where: ColumnElement[bool], newest: int
+) -> Select[Any]:
+    """Return (post id, score) of the `newest` newest rows having every term and passing
+    `where`, best first.
 
-    Without CROSS JOIN, SQLite (with no statistics) may walk every public post through
-    its listing index and probe the FTS table for each: seconds at 100,000 posts.
+    FTS5 walks the matches by rowid, newest first, each post looked up by its id, and
+    stops at the limit; the oldest of those bounds the ranked query (`rowid >= …`, a range
+    FTS5 uses), so only as many rows are ranked. Without CROSS JOIN, SQLite (with no
+    statistics) may walk every public post through its listing index and probe the FTS
+    table for each: seconds at 100,000 posts.
     """
+    match = text(f"{TABLE} MATCH :expression").bindparams(expression=t.fts5_query(found))
+    joined = _CrossJoin(fts, post_id.table, fts.c.rowid == post_id)
+    latest = (
+        select(fts.c.rowid.label("id"))
+        .select_from(joined)
+        .where(match, where)
+        .order_by(fts.c.rowid.desc())
+        .limit(newest)
+        .subquery()
+    )
+    bound = select(func.min(latest.c.id)).correlate(None).scalar_subquery()
     return (
         select(fts.c.rowid, (-_RANK).label("score"))
-        .select_from(_CrossJoin(fts, post_id.table, fts.c.rowid == post_id))
-        .where(text(f"{TABLE} MATCH :expression").bindparams(expression=expression))
-        .order_by(_RANK)
+        .select_from(joined)
+        .where(match, where, fts.c.rowid >= bound)
+        .order_by(_RANK, fts.c.rowid.desc())
     )
-
-
-def query(found: t.Terms, post_id: ColumnElement[int]) -> Select[Any]:
-    """Return the ranked select of rows having every term."""
-    return matching(t.fts5_query(found), post_id)
 
 
 def candidates(
