@@ -246,7 +246,7 @@ class Tools:
     ) -> PostList:
         """Search your posts (drafts included) by title, text and tags, best match first.
 
-        Only your newest 300 posts having every word are ranked: narrow the query for older.
+        Only your newest 200 posts having every word are ranked: narrow the query for older.
         """
         page = await self.blog.json("GET", "/posts", params={"q": query, "limit": limit})
         return PostList(posts=[_report(p) for p in page["items"]], next_cursor=None)

@@ -19,7 +19,7 @@ from . import terms as t
 RELATED = 3
 # Only the newest matches are ranked: ranking costs each match a read of its index row, and
 # a word in 2% of 100,000 posts has 2,000. So a search reaches at most this many posts.
-RANKED = 300
+RANKED = 200
 
 
 @dataclass(frozen=True)
