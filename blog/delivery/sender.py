@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 15.0
 MIN_PAUSE = 0.05
-GATHER_SECONDS = 0.05
+GATHER_SECONDS = 0.25
 PRUNE_AFTER = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
 
