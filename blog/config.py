@@ -56,7 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "HIT_CACHE_BYTES",
-        4 * 1024 * 1024,
+        3 * 1024 * 1024,
         "Bytes of public answers (each coding apart) each process replays before Flask (0: none)",
     ),
     Setting(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import AuthorCount, Post, Tag, post_tags
@@ -62,8 +61,11 @@ def _move_authors(steps: dict[int, int]) -> None:
     if not steps:
         return
     rows = [{"author_id": a, "published": n} for a, n in sorted(steps.items())]
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(AuthorCount).values(rows)  # an author's first post makes its row
+    if db.session.get_bind().dialect.name == "postgresql":  # imported here: 2 MB a worker
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    upsert = insert(AuthorCount).values(rows)  # an author's first post makes its row
     added = {"published": AuthorCount.published + upsert.excluded.published}
     db.session.execute(upsert.on_conflict_do_update(index_elements=["author_id"], set_=added))
 
