@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slugify import slugify
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..access import audit, keys
@@ -18,11 +17,12 @@ from ..access.audit import Actor
 from ..content import language, markup, reading_time, usage
 from ..delivery import outbox
 from ..extensions import db, write_transaction
-from ..models import Author, Post, Tag, utcnow
+from ..models import Author, Post, utcnow
 from ..search import index as search_index
 from . import counts, quotas, review
+from .naming import free_slug, slug_exists, tags_named
 from .reads import get_post
-from .validate import FieldError, InvalidPost, SlugTaken, render, tag_key, tag_slug, validate
+from .validate import FieldError, InvalidPost, SlugTaken, render, validate
 
 FIELDS_SET_AS_IS = (
     "title",
@@ -37,7 +37,6 @@ FIELDS_SET_AS_IS = (
     "properties",
     "ai_usage",
 )
-SLUG_BATCH = 32  # candidate slugs asked for at once: base, base-2, … base-32
 WRITE_ATTEMPTS = 10  # under PostgreSQL, concurrent writers may pick the same free slug
 
 
@@ -63,7 +62,7 @@ def create_post(
         try:
             with write_transaction():
                 quotas.check_quota(author, actor)
-                slug = values.get("slug") or _free_slug(values["title"])
+                slug = values.get("slug") or free_slug(values["title"])
                 now = utcnow()
                 with db.session.no_autoflush:  # one INSERT of the finished row, not three
                     post = Post(author=author, slug=slug, status="draft", lang="en")
@@ -83,7 +82,7 @@ def create_post(
             return post
         except IntegrityError:
             # A concurrent writer took the slug or created the same tag first.
-            if "slug" in values and _slug_exists(values["slug"]):
+            if "slug" in values and slug_exists(values["slug"]):
                 raise SlugTaken(values["slug"]) from None
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
@@ -182,7 +181,7 @@ def _assign(post: Post, values: dict[str, Any], rendering: Rendering | None, now
         post.reading_minutes = reading.minutes
         post.excerpt = post.summary or rendered.excerpt
     if "tags" in values:
-        post.tags = _tags_named(values["tags"])
+        post.tags = tags_named(values["tags"])
     if "translation_of" in values:
         post.translation_of_id = _link_translation(post, values["translation_of"])
     _assign_status(post, values, now)
@@ -237,56 +236,6 @@ def _group_languages(root: Post, post: Post) -> set[str]:
     return set(db.session.scalars(query))
 
 
-def _tags_named(names: list[str]) -> list[Tag]:
-    """Return the tags with these names, made when new; distinct names get distinct slugs."""
-    wanted: dict[str, str] = {}
-    for name in names:
-        wanted.setdefault(tag_key(name), " ".join(name.split()))
-    slugs = {key: tag_slug(name) for key, name in wanted.items()}
-    candidates = db.session.scalars(
-        select(Tag).where(or_(func.lower(Tag.name).in_(list(wanted)), Tag.slug.in_(slugs.values())))
-    ).all()
-    by_key = {tag_key(tag.name): tag for tag in candidates}
-    by_slug = {tag.slug: tag for tag in candidates}
-    found: list[Tag] = []
-    new: list[Tag] = []
-    for key, name in wanted.items():
-        tag = by_key.get(key)
-        if tag is None and slugs[key] in by_slug:
-            other = by_slug[slugs[key]].name
-            message = f"'{name}' would share the address /tags/{slugs[key]} with the tag '{other}'"
-            raise InvalidPost([FieldError("tags", message + "; name it differently")])
-        if tag is None:
-            tag = Tag(slug=slugs[key], name=name)
-            new.append(tag)
-            by_slug[tag.slug] = tag
-        found.append(tag)
-    # Inserted in slug order: two writers making the same new tags wait for each other's
-    # first one instead of each holding one the other needs (a deadlock on PostgreSQL).
-    db.session.add_all(sorted(new, key=lambda tag: tag.slug))
-    return found
-
-
-def _slug_exists(slug: str) -> bool:
-    return db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None
-
-
-def _free_slug(title: str) -> str:
-    base = slugify(title, max_length=90, word_boundary=True) or "post"
-    for first in range(1, 10**6, SLUG_BATCH):
-        # One indexed IN lookup for a batch of candidates: a title used k times cost k queries.
-        candidates = [_numbered(base, n) for n in range(first, first + SLUG_BATCH)]
-        taken = set(db.session.scalars(select(Post.slug).where(Post.slug.in_(candidates))))
-        free = next((slug for slug in candidates if slug not in taken), None)
-        if free is not None:
-            return free
-    raise AssertionError("unreachable: a million posts with one title")
-
-
-def _numbered(base: str, n: int) -> str:
-    return base if n == 1 else f"{base}-{n}"
-
-
 @dataclass(frozen=True)
 class Preview:
     """What create_post would store, computed without saving anything."""
@@ -305,10 +254,10 @@ def preview_post(values: dict[str, Any]) -> Preview:
     values = {name: value for name, value in values.items() if value is not None}
     validate(values, creating=True)
     rendered, reading = _rendering(values["content"])
-    slug = values.get("slug") or _free_slug(values["title"])
+    slug = values.get("slug") or free_slug(values["title"])
     return Preview(
         slug=slug,
-        slug_taken="slug" in values and _slug_exists(slug),
+        slug_taken="slug" in values and slug_exists(slug),
         html=rendered.html,
         excerpt=values.get("summary") or rendered.excerpt,
         word_count=reading.words,
