@@ -58,32 +58,46 @@ def create_post(
     _canonicalize(values)
     rendering = _rendering(values["content"])
     related = search_index.related_for(values["title"], values.get("tags", []))
+
+    def create() -> Post:
+        with write_transaction():
+            quotas.check_quota(author, actor)
+            slug = values.get("slug") or free_slug(values["title"])
+            now = utcnow()
+            with db.session.no_autoflush:  # one INSERT of the finished row, not three
+                post = Post(author=author, slug=slug, status="draft", lang="en")
+                post.created_at = post.updated_at = now
+                db.session.add(post)
+                _assign(post, values, rendering, now)
+                review.hold(post, actor)
+            outbox.record_write(None, post)
+            review.record(None, post)
+            audit.keep_revision(post, actor)
+            audit.record(actor, "post.created", audit.post_target(post))
+            search_index.record(post, related, new=True)
+            if on_save is not None:
+                db.session.flush()
+                on_save(post)
+            counts.record(counts.NOTHING, post)  # last: see posts.counts
+        return post
+
+    def taken() -> str | None:
+        slug = values.get("slug")
+        return slug if slug and slug_exists(slug) else None
+
+    return _retried(create, taken)
+
+
+def _retried(write: Callable[[], Post], taken: Callable[[], str | None]) -> Post:
+    """Run `write`, again when a concurrent writer took the same free slug or made one of
+    the same new tags first; raise SlugTaken when `taken()` names a slug asked for."""
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            with write_transaction():
-                quotas.check_quota(author, actor)
-                slug = values.get("slug") or free_slug(values["title"])
-                now = utcnow()
-                with db.session.no_autoflush:  # one INSERT of the finished row, not three
-                    post = Post(author=author, slug=slug, status="draft", lang="en")
-                    post.created_at = post.updated_at = now
-                    db.session.add(post)
-                    _assign(post, values, rendering, now)
-                    review.hold(post, actor)
-                outbox.record_write(None, post)
-                review.record(None, post)
-                audit.keep_revision(post, actor)
-                audit.record(actor, "post.created", audit.post_target(post))
-                search_index.record(post, related, new=True)
-                if on_save is not None:
-                    db.session.flush()
-                    on_save(post)
-                counts.record(counts.NOTHING, post)  # last: see posts.counts
-            return post
+            return write()
         except IntegrityError:
-            # A concurrent writer took the slug or created the same tag first.
-            if "slug" in values and slug_exists(values["slug"]):
-                raise SlugTaken(values["slug"]) from None
+            slug = taken()
+            if slug is not None:
+                raise SlugTaken(slug) from None
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
@@ -109,17 +123,14 @@ def update_post(
     post_id = post.id
     tags = values["tags"] if "tags" in values else [tag.name for tag in post.tags]
     related = search_index.related_for(values.get("title", post.title), tags, post_id)
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            return _update_once(post_id, values, (rendering, related), check, actor)
-        except IntegrityError:
-            # A concurrent writer created one of the new tags first, or took the slug.
-            slug = values.get("slug")
-            if slug and db.session.scalar(select(Post.id).where(Post.slug == slug)) != post_id:
-                raise SlugTaken(slug) from None
-            if attempt == WRITE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+
+    def taken() -> str | None:
+        slug = values.get("slug")
+        other = slug and db.session.scalar(select(Post.id).where(Post.slug == slug)) != post_id
+        return slug if other else None
+
+    found = (rendering, related)
+    return _retried(lambda: _update_once(post_id, values, found, check, actor), taken)
 
 
 def _update_once(
