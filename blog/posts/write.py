@@ -219,12 +219,14 @@ def translation_root(slug: str) -> Post | None:
 def _link_translation(post: Post, slug: str) -> int | None:
     if not slug:
         return None
+    own = "must name another post, not this one or one of its translations"
+    if slug == post.slug:  # a new post is not in the database yet (assembled unflushed)
+        raise InvalidPost([FieldError("translation_of", own)])
     root = translation_root(slug)
     if root is None:
         raise InvalidPost([FieldError("translation_of", f"no post has the slug '{slug}'")])
     if root is post or root.slug == post.slug:
-        message = "must name another post, not this one or one of its translations"
-        raise InvalidPost([FieldError("translation_of", message)])
+        raise InvalidPost([FieldError("translation_of", own)])
     if root.author_id != post.author.id:
         message = f"'{slug}' is another author's post: link translations of your own posts only"
         raise InvalidPost([FieldError("translation_of", message)])
