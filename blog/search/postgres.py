@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from . import terms as t
-from .schema import TABLE
+from .schema import TABLE, Among
 
 idx = table(
     TABLE, *(column(name) for name in ("post_id", "title", "tags", "body", "related", "document"))
@@ -103,7 +103,7 @@ def ranked(
 def candidates(
     connection: Connection,
     found: t.Terms,
-    among: tuple[int, ColumnElement[int], ColumnElement[bool]],
+    among: Among,
     limit: int,
 ) -> list[tuple[int, str, str]]:
     """Return (id, title, tags) of the newest other public posts having any term.

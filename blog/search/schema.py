@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import ColumnElement, event, text
 from sqlalchemy.engine import Connection
 
 from ..models import Post
+
+# Whom a related-posts query looks among: (the post's own id, the posts' id column, the
+# rule of public in SQL); both dialects' `candidates` take it.
+Among = tuple[int, ColumnElement[int], ColumnElement[bool]]
 
 TABLE = "post_search"
 

@@ -10,9 +10,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Join, Select
 
 from . import terms as t
-from .schema import TABLE
-
-Among = tuple[int, ColumnElement[int], ColumnElement[bool]]
+from .schema import TABLE, Among
 
 fts = table(TABLE, *(column(name) for name in ("rowid", "title", "tags", "body", "related")))
 KEY = fts.c.rowid  # the post's id: index.py reads bodies and related by it
