@@ -28,7 +28,7 @@ import-posts: init-db
 	$(FLASK) import-posts posts
 
 serve: translations import-posts
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
+	$(BIN)/gunicorn -c python:blog.serving --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - 'blog:create_app()'
 
 lint: $(VENV)/.installed

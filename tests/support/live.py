@@ -112,20 +112,24 @@ def serve(
     timeout: int = 60,
     app: str = "blog:create_app()",
     gunicorn_config: Path | None = None,
+    preload: bool = True,
     **settings: str,
 ) -> Server:
-    """Start gunicorn (preloaded app, sync workers) in its own process group on a free port.
+    """Start gunicorn (sync workers; the app preloaded unless `preload` is False) on a free
+    port, in its own process group.
 
     Each setting becomes BLOG_<NAME>, in an environment without the caller's BLOG_ variables;
     the log, instance/gunicorn.log, is appended to by a restart in the same folder. A
-    gunicorn_config file (-c) gives the rest; the arguments here override its bind and workers.
+    gunicorn_config file (-c) gives the rest, else blog.serving's hooks as `make serve` has
+    them; the arguments here override its bind and workers.
     """
     instance.mkdir(parents=True, exist_ok=True)
     log = instance / "gunicorn.log"
     for _ in range(ATTEMPTS):
         url = f"http://127.0.0.1:{free_port()}"
-        command = [sys.executable, "-m", "gunicorn", "--preload", "--workers", str(workers)]
-        command += ["-c", str(gunicorn_config)] if gunicorn_config else []
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
+        command += ["--preload"] if preload else []
+        command += ["-c", str(gunicorn_config) if gunicorn_config else "python:blog.serving"]
         command += ["--timeout", str(timeout), "--bind", url.removeprefix("http://"), app]
         with log.open("ab") as out:
             process = subprocess.Popen(
