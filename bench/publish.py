@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sqlite3
 import statistics
 import tempfile
@@ -30,6 +31,7 @@ CONTENT = "\n\n".join(
     f"[link](https://example.com/{n}) and enough words to be a real post." * 3
     for n in range(12)
 )
+BASELINE = "GET /api/v1/me (baseline)"
 # Limits no client reaches: the figures must be the server's, not a wall of 429s.
 LIMITS = {"API_WRITE_LIMIT": "1000000 per minute", "API_READ_LIMIT": "1000000 per minute"}
 
@@ -49,8 +51,17 @@ def prepare(folder: Path) -> tuple[str, str]:
 counter = itertools.count()
 
 
-def run(clients: int, seconds: float, call) -> tuple[float, list[float], int]:
-    """Call `call(session, n)` from `clients` threads for `seconds`; return (rate, ms, errors)."""
+def busy_seconds() -> float:
+    """Return the CPU time every core of the machine has spent busy since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def run(clients: int, seconds: float, call) -> tuple[float, list[float], int, float]:
+    """Call `call(session, n)` from `clients` threads for `seconds`; return (rate, ms, errors,
+    CPU ms a request: the whole machine's, so the client, gunicorn and the sender alike)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -68,12 +79,13 @@ def run(clients: int, seconds: float, call) -> tuple[float, list[float], int]:
                     errors += not ok
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
-    began = time.perf_counter()
+    began, busy = time.perf_counter(), busy_seconds()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return len(latencies) / (time.perf_counter() - began), latencies, errors
+    cpu_ms = (busy_seconds() - busy) * 1000 / len(latencies)
+    return len(latencies) / (time.perf_counter() - began), latencies, errors, cpu_ms
 
 
 def floor(folder: Path, samples: int = 200) -> dict[str, float]:
@@ -155,7 +167,7 @@ def main() -> None:
             return answer.status_code == 201
 
         cases = [
-            ("GET /api/v1/me (baseline)", me),
+            (BASELINE, me),
             ("POST /api/v1/posts", publish),
             ("POST /api/v1/posts + Idempotency-Key", lambda s, n: publish(s, n, keyed=True)),
         ]
@@ -166,9 +178,9 @@ def main() -> None:
                 print(f"round {n + 1} of {options.rounds} …")
                 for clients in (1, 8):
                     for name, call in cases:
-                        rate, ms, errors = run(clients, options.seconds, call)
+                        rate, ms, errors, cpu = run(clients, options.seconds, call)
                         failed += errors
-                        figures = (rate, percentile(ms, 50), percentile(ms, 99))
+                        figures = (rate, percentile(ms, 50), percentile(ms, 99), cpu)
                         results.setdefault((clients, name), []).append(figures)
         finally:
             server.stop()
@@ -184,29 +196,51 @@ def report(
     lines = [
         f"Measured by `make bench-publish`: {where}; SQLite (WAL), gunicorn {options.workers}"
         f" sync workers, {options.seconds:g} s a measurement, medians of {options.rounds}"
-        f" interleaved rounds; {failed} errors.",
+        f" interleaved rounds; {failed} errors. CPU is the whole machine's busy time (client,"
+        " gunicorn, sender) over the requests answered.",
         "",
-        "| clients | request | req/s | p50 ms | p99 ms | vs baseline |",
-        "| ---: | --- | ---: | ---: | ---: | ---: |",
+        "| clients | request | req/s | p50 ms | p99 ms | CPU ms a request | vs baseline |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+    medians: dict[tuple[int, str], tuple[float, ...]] = {}
     for clients in (1, 8):
         baseline = 0.0
         for (count, name), runs in results.items():
             if count != clients:
                 continue
-            rate, p50, p99 = (statistics.median(run[i] for run in runs) for i in range(3))
+            rate, p50, p99, cpu = (statistics.median(run[i] for run in runs) for i in range(4))
+            medians[count, name] = (rate, p50, p99, cpu)
             baseline = baseline or rate
             lines.append(
-                f"| {clients} | {name} | {rate:,.1f} | {p50:.1f} | {p99:.1f}"
+                f"| {clients} | {name} | {rate:,.1f} | {p50:.1f} | {p99:.1f} | {cpu:.1f}"
                 f" | {rate / baseline:.2f} |"
             )
     lines += ["", "The floor, in-process (median of 200):", ""]
     lines += [f"- {name}: {ms:.2f} ms" for name, ms in floors.items()]
     least = sum(list(floors.values())[1:])
     lines.append(f"- the blog's render and one commit: {least:.2f} ms, the least a publish takes")
+    lines += ["", *ceiling(medians, least)]
     table = "\n".join(lines)
     print(table)
     write_section("publish", table)
+
+
+def ceiling(medians: dict[tuple[int, str], tuple[float, ...]], least: float) -> list[str]:
+    """What a publish doing nothing but the baseline's round trip, a render and a commit
+    would reach here: the bound the targets meet before any of the writer's own work."""
+    _, me_p50, _, _ = medians[1, BASELINE]
+    _, _, _, me_cpu = medians[8, BASELINE]
+    cores = os.cpu_count() or 1
+    rate = cores * 1000 / (me_cpu + least)
+    return [
+        "The ceiling, from this run: a publish costs at least the baseline's authenticated"
+        " round trip and the render and commit.",
+        "",
+        f"- 8 clients: {cores} cores / ({me_cpu:.1f} ms of CPU for `GET /api/v1/me` +"
+        f" {least:.2f} ms) = at most **{rate:,.0f} posts/s**, were a publish nothing more",
+        f"- 1 client: `GET /api/v1/me`'s p50 {me_p50:.1f} ms + {least:.2f} ms = a p50 of at"
+        f" least **{me_p50 + least:.1f} ms**",
+    ]
 
 
 if __name__ == "__main__":
