@@ -263,3 +263,15 @@ def test_the_verify_commands_fetches_are_signed_web_bot_auth_requests(
             assert "Content-Digest" not in headers  # a GET has no body to digest
     finally:
         copy.stop()
+
+
+def test_a_new_secret_key_leaves_posts_unsigned_never_signed_by_an_old_key(
+    app, build_app, client, make_post
+) -> None:
+    """Keys are decrypted once per process (blog.access.keys): under a new SECRET_KEY the
+    same key must not sign from memory; the post is served unsigned (503 for its .jws)."""
+    make_post(slug="p", title="Signed")
+    assert client.get("/posts/p.md.jws").status_code == 200  # the key decrypted, kept
+    rotated = build_app(SECRET_KEY="another secret").test_client()
+    assert_problem(rotated.get("/posts/p.md.jws"), 503, "signing_key_unavailable")
+    assert client.get("/posts/p.md.jws").status_code == 200  # the old secret still signs

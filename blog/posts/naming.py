@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from slugify import slugify
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from ..extensions import db
 from ..models import Post, Tag
@@ -18,9 +18,8 @@ def tags_named(names: list[str]) -> list[Tag]:
     for name in names:
         wanted.setdefault(tag_key(name), " ".join(name.split()))
     slugs = {key: tag_slug(name) for key, name in wanted.items()}
-    candidates = db.session.scalars(
-        select(Tag).where(or_(func.lower(Tag.name).in_(list(wanted)), Tag.slug.in_(slugs.values())))
-    ).all()
+    found_by = {"keys": list(wanted), "slugs": list(slugs.values())}
+    candidates = db.session.scalars(_TAGS_NAMED, found_by).all()
     by_key = {tag_key(tag.name): tag for tag in candidates}
     by_slug = {tag.slug: tag for tag in candidates}
     found: list[Tag] = []
@@ -42,6 +41,16 @@ def tags_named(names: list[str]) -> list[Tag]:
     return found
 
 
+# Built once: a publish runs them with new values only.
+_TAGS_NAMED = select(Tag).where(
+    or_(
+        func.lower(Tag.name).in_(bindparam("keys", expanding=True)),
+        Tag.slug.in_(bindparam("slugs", expanding=True)),
+    )
+)
+_SLUGS_TAKEN = select(Post.slug).where(Post.slug.in_(bindparam("slugs", expanding=True)))
+
+
 def slug_exists(slug: str) -> bool:
     return db.session.scalar(select(Post.id).where(Post.slug == slug)) is not None
 
@@ -51,7 +60,7 @@ def free_slug(title: str) -> str:
     for first in range(1, 10**6, SLUG_BATCH):
         # One indexed IN lookup for a batch of candidates: a title used k times cost k queries.
         candidates = [numbered(base, n) for n in range(first, first + SLUG_BATCH)]
-        taken = set(db.session.scalars(select(Post.slug).where(Post.slug.in_(candidates))))
+        taken = set(db.session.scalars(_SLUGS_TAKEN, {"slugs": candidates}))
         free = next((slug for slug in candidates if slug not in taken), None)
         if free is not None:
             return free
