@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .columns import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .access import AuthorKey
 
 
 def is_public(status: str, published_at: datetime | None, now: datetime) -> bool:
@@ -144,6 +147,7 @@ class Post(db.Model):
     tags: Mapped[list[Tag]] = relationship(
         secondary=post_tags, back_populates="posts", order_by=Tag.slug
     )
+    signing_key: Mapped[AuthorKey | None] = relationship()
     # The post this one translates (None for an original); read-only: the writer sets the id.
     original: Mapped[Post | None] = relationship(remote_side=[id], viewonly=True)
 

@@ -22,11 +22,7 @@ def markdown_bytes(post: Post, url: str) -> bytes:
 def signing_key(post: Post) -> AuthorKey:
     """Return the key this version of the post is signed with (the author's current one
     for a post written before posts were signed, made on first use)."""
-    if post.signing_key_id is not None:
-        found = db.session.get(AuthorKey, post.signing_key_id)
-        if found is not None:
-            return found
-    return author_key(post.author)
+    return post.signing_key or author_key(post.author)
 
 
 def author_key(author: Author) -> AuthorKey:

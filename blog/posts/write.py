@@ -196,7 +196,7 @@ def _assign(post: Post, values: dict[str, Any], rendering: Rendering | None, now
     if "translation_of" in values:
         post.translation_of_id = _link_translation(post, values["translation_of"])
     _assign_status(post, values, now)
-    post.signing_key_id = keys.current_key(post.author).id  # this version signs with it
+    post.signing_key = keys.current_key(post.author)  # this version signs with it
 
 
 def _assign_status(post: Post, values: dict[str, Any], now: datetime) -> None:
