@@ -96,6 +96,17 @@ def test_keys_are_kept_for_the_configured_hours_then_forgotten(app: Flask, api: 
     assert count_posts(app) == 2
 
 
+def test_expired_keys_are_forgotten_even_for_a_token_that_writes_no_more(
+    app: Flask, api: Api, make_token
+) -> None:
+    send(api, "once")  # this token never writes again
+    age_keys(app, 24.1)
+    send(api, "later", token=make_token(name="another agent"))
+    with app.app_context():
+        kept = db.session.scalars(select(IdempotencyKey.key)).all()
+    assert kept == ["later"]
+
+
 def test_a_key_abandoned_by_a_dead_request_can_be_taken_over(app: Flask, api: Api) -> None:
     send(api, "warm-up")
     with app.app_context():

@@ -69,10 +69,10 @@ def _claim_once(
     now = utcnow()
     holder = secrets.token_hex(16)
     with write_transaction():
-        expired = IdempotencyKey.created_at < now - keep
-        db.session.execute(
-            delete(IdempotencyKey).where(IdempotencyKey.token_id == token_id, expired)
-        )
+        # Every token's expired keys, by the created_at index: asked per token, SQLite walked
+        # all of the token's keys, so each claim cost more than the last (13.6 ms a keyed
+        # publish, 20.9 ms after 2,000 keys), and a token that stopped writing kept its own.
+        db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - keep))
         record = db.session.scalar(
             select(IdempotencyKey)
             .where(IdempotencyKey.token_id == token_id, IdempotencyKey.key == key)
