@@ -119,7 +119,7 @@ bench-pages: translations $(VENV)/.installed wrk
 bench-feeds: translations $(VENV)/.installed wrk
 	$(BIN)/python bench/feeds.py
 
-bench-publish: translations $(VENV)/.installed
+bench-publish: translations $(VENV)/.installed wrk
 	$(BIN)/python bench/publish.py
 
 bench-sitemap: translations $(VENV)/.installed

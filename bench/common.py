@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -87,7 +88,7 @@ class Blog:
 
     folder: Path
 
-    def running(self, **options: str) -> AbstractContextManager[live.Server]:
+    def running(self, **options: Any) -> AbstractContextManager[live.Server]:
         """Serve it with WORKERS sync workers (options as live.running takes them)."""
         return live.running(database_url(self.folder), self.folder / "instance", WORKERS, **options)
 
@@ -140,10 +141,11 @@ def wrk_load(
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if match is None:
         raise RuntimeError(f"could not read wrk's output:\n{output}")
-    return Load(float(match.group(1)), _percentile(output, "50"), _percentile(output, "99"))
+    return Load(float(match.group(1)), latency_ms(output, "50"), latency_ms(output, "99"))
 
 
-def _percentile(output: str, which: str) -> float:
+def latency_ms(output: str, which: str) -> float:
+    """Read one percentile ("50", "99") of wrk's `--latency` distribution, in ms."""
     found = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
     if found is None:
         return float("nan")

@@ -94,7 +94,7 @@ def main() -> None:
         print(f"seeding {options.posts:,} posts …")
         seed(folder, options.posts)
         served = (database_url(folder), folder / "instance", WORKERS)
-        with live.running(*served, app="bench.hello_app:app") as server:
+        with live.running(*served, app="bench.hello_app:app", gunicorn_config=None) as server:
             load(server.url, ["/"], options.requests)
             hello = snapshot(server)
         stages = {}

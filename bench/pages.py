@@ -50,7 +50,7 @@ def main() -> None:
         for n in range(count):
             print(f"round {n + 1} of {count} …")
             for name, app in BASELINES.items():
-                with blog.running(app=app) as server:
+                with blog.running(app=app, gunicorn_config=None) as server:
                     measure(loads, name, server.url + "/")
             with blog.running() as server:
                 post = _conditional(server.url, *PAGES["post page, br"])

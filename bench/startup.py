@@ -46,8 +46,8 @@ def first_200(url: str, instance: Path) -> float:
     """Start gunicorn, return the seconds until `/` answers 200, stop it."""
     port = live.free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "gunicorn", "--preload", "--workers", str(WORKERS)]
-    command += ["--bind", f"127.0.0.1:{port}", "blog:create_app()"]
+    command = [sys.executable, "-m", "gunicorn", "-c", live.HOOKS, "--preload"]
+    command += ["--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "blog:create_app()"]
     env = live._environment(url, instance, base, {})
     instance.mkdir(parents=True, exist_ok=True)
     with (instance / "gunicorn.log").open("ab") as log:

@@ -31,6 +31,7 @@ from blog.formats.frontmatter import parse_authors, parse_post
 from .factories import TEST_DATABASE_URL, author_with_token, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
+HOOKS = "python:blog.serving"  # gunicorn's hooks for the blog, as `make serve` runs it
 SITE = ROOT / "tests" / "site"
 # Ports Chromium refuses to open (net/base/port_util.cc): ERR_UNSAFE_PORT.
 UNSAFE_PORTS = {
@@ -111,7 +112,7 @@ def serve(
     *,
     timeout: int = 60,
     app: str = "blog:create_app()",
-    gunicorn_config: Path | None = None,
+    gunicorn_config: Path | str | None = HOOKS,
     preload: bool = True,
     **settings: str,
 ) -> Server:
@@ -119,9 +120,9 @@ def serve(
     port, in its own process group.
 
     Each setting becomes BLOG_<NAME>, in an environment without the caller's BLOG_ variables;
-    the log, instance/gunicorn.log, is appended to by a restart in the same folder. A
-    gunicorn_config file (-c) gives the rest, else blog.serving's hooks as `make serve` has
-    them; the arguments here override its bind and workers.
+    the log, instance/gunicorn.log, is appended to by a restart in the same folder. The
+    gunicorn_config (-c: a file, or HOOKS as `make serve` has them; None for an app that is
+    not the blog) gives the rest; the arguments here override its bind and workers.
     """
     instance.mkdir(parents=True, exist_ok=True)
     log = instance / "gunicorn.log"
@@ -129,7 +130,7 @@ def serve(
         url = f"http://127.0.0.1:{free_port()}"
         command = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
         command += ["--preload"] if preload else []
-        command += ["-c", str(gunicorn_config) if gunicorn_config else "python:blog.serving"]
+        command += ["-c", str(gunicorn_config)] if gunicorn_config else []
         command += ["--timeout", str(timeout), "--bind", url.removeprefix("http://"), app]
         with log.open("ab") as out:
             process = subprocess.Popen(
