@@ -24,6 +24,7 @@ DATA = ("models", "extensions")
 PURE = ("content", "formats", "config")
 ROWS = {
     APP: 1,
+    "serving": 1,  # gunicorn's hooks: like the app, imported by gunicorn alone
     **dict.fromkeys(EDGES, 2),
     "http": 3,
     **dict.fromkeys(OPERATIONS, 4),
