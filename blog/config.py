@@ -51,7 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a page (Cache-Control)"),
     Setting(
         "RESPONSE_CACHE_BYTES",
-        2 * 1024 * 1024,
+        1024 * 1024,
         "Bytes of built pages and feeds each process keeps, keyed by their ETag (0: none)",
     ),
     Setting(
