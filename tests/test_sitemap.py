@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from blog import create_app, posts
+from blog.formats import sitemap
 
 from .conftest import days_ago
 
@@ -157,3 +158,41 @@ def test_a_bad_sitemap_size_is_refused_at_start(settings) -> None:
     settings["SITEMAP_MAX_URLS"] = 50_001
     with pytest.raises(ValueError, match="BLOG_SITEMAP_MAX_URLS"):
         create_app(settings)
+
+
+def uncached_blog(settings: dict, build_app, max_urls: int) -> Flask:
+    """Six public posts, no response cache and no hit path: every 200 is built."""
+    values = {"SITEMAP_MAX_URLS": max_urls, "RESPONSE_CACHE_BYTES": 0, "HIT_CACHE_BYTES": 0}
+    app = build_app(**{**settings, **values})
+    with app.app_context():
+        author, _ = posts.save_author({"slug": "a", "name": "A"})
+        for n in range(6):
+            fields = {"title": f"P{n}", "slug": f"p{n}", "content": "x", "status": "published"}
+            posts.create_post(author, fields)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("max_urls", "path"),
+    [(50_000, "/sitemap.xml"), (4, "/sitemap.xml"), (4, "/sitemap-1.xml"), (4, "/sitemap-3.xml")],
+    ids=["whole", "index", "listings-part", "posts-part"],
+)
+def test_a_crawler_revalidating_gets_its_304_without_a_build(
+    settings, build_app, monkeypatch, max_urls: int, path: str
+) -> None:
+    client = uncached_blog(settings, build_app, max_urls).test_client()
+    first = client.get(path)
+    assert first.status_code == 200
+
+    def build(*args: object) -> None:
+        raise AssertionError("the sitemap was built for a 304")
+
+    for name in ("urlset", "index"):
+        monkeypatch.setattr(sitemap, name, build)
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    for header in ("ETag", "Cache-Control", "Vary"):
+        assert again.headers.get(header) == first.headers.get(header)
+    assert client.get(path).status_code == 500  # built without a validator: the patch bites
+    # A part that does not exist is still a 404, whatever the client's validator says.
+    assert client.get("/sitemap-9.xml", headers={"If-None-Match": "*"}).status_code == 404

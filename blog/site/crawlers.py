@@ -100,7 +100,7 @@ def _layout() -> tuple[int, list[sitemap.Entry], list[tuple[int, datetime]]] | N
 
 
 @bp.get("/sitemap.xml")
-@conditional.conditional()
+@conditional.conditional(exists=lambda: True)
 def sitemap_xml() -> Any:
     layout = _layout()
     if layout is None:
@@ -120,8 +120,17 @@ def sitemap_xml() -> Any:
     return _xml(sitemap.index(parts))
 
 
+def _part_exists(number: int) -> bool:
+    """Tell whether sitemap part `number` has URLs, without building it."""
+    layout = _layout()
+    if layout is None:
+        return False
+    size, others, buckets = layout
+    return 1 <= number <= len(sitemap.parts(others, size)) + len(buckets)
+
+
 @bp.get("/sitemap-<int:number>.xml")
-@conditional.conditional()
+@conditional.conditional(exists=_part_exists)
 def sitemap_part(number: int) -> Any:
     layout = _layout()
     if layout is None or number < 1:
