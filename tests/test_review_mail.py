@@ -77,7 +77,8 @@ def test_every_enabled_operator_gets_a_mail_for_a_new_pending_post(blog) -> None
         assert message["From"] == "blog@blog.example"
         body = message.get_content()
         assert f"https://blog.example/admin/posts/{post['id']}" in body and "Careful" in body
-        assert {d.status for d in mail_deliveries(app)} == {"delivered"}
+        settled = wait_until(lambda: mail_deliveries(app), what="the deliveries marked")
+        assert {d.status for d in settled} == {"delivered"}  # marked after the mail is sent
 
 
 def test_a_post_that_publishes_at_once_mails_nobody(blog) -> None:
