@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -217,11 +218,13 @@ def test_a_scheduled_post_unpublished_before_its_time_fires_nothing(
     app, runner, receiver, worker, make_post
 ) -> None:
     add_hook(runner, receiver.url)
-    post = make_post(title="Never", published_at=datetime.now(UTC) + timedelta(seconds=0.5))
+    due = datetime.now(UTC) + timedelta(seconds=2)  # time enough to cancel on a slow machine
+    post = make_post(title="Never", published_at=due)
     with app.app_context():
         posts.update_post(post, {"status": "draft"})
         states = db.session.scalars(select(Event.state)).all()
     assert states == ["cancelled"]
+    time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.1)
     make_post(title="Marker")  # fires after the cancelled one would have
     settled(app, 1)
     assert [json.loads(r.body)["post"]["title"] for r in receiver.requests] == ["Marker"]
