@@ -196,3 +196,26 @@ def test_a_crawler_revalidating_gets_its_304_without_a_build(
     assert client.get(path).status_code == 500  # built without a validator: the patch bites
     # A part that does not exist is still a 404, whatever the client's validator says.
     assert client.get("/sitemap-9.xml", headers={"If-None-Match": "*"}).status_code == 404
+
+
+def test_a_part_whose_posts_left_is_a_404_even_to_a_validator(settings, build_app) -> None:
+    app = uncached_blog(settings, build_app, 4)  # ids 1-6: one post part of ids 1-4, one of 5-6
+    with app.app_context():
+        author = posts.reads.get_author("a")
+        for n, status in enumerate(("draft", "draft", "published", "published")):  # ids 7-10
+            posts.create_post(author, {"title": f"Q{n}", "content": "x", "status": status})
+        for slug in ("p4", "p5"):  # ids 5-8 now hold no public post
+            posts.update_post(posts.reads.get_post(slug), {"status": "draft"})
+    client = app.test_client()
+    index = fetch(client, "/sitemap.xml")
+    listed = [node.findtext("sm:loc", namespaces=NS) for node in index.findall("sm:sitemap", NS)]
+    numbers = [int(loc.removeprefix(f"{BASE}/sitemap-").removesuffix(".xml")) for loc in listed]
+    [gap] = set(range(1, numbers[-1])) - set(numbers)
+    for headers in ({}, {"If-None-Match": "*"}):
+        assert client.get(f"/sitemap-{gap}.xml", headers=headers).status_code == 404
+    last = client.get(f"/sitemap-{numbers[-1]}.xml")
+    assert last.status_code == 200
+    again = client.get(
+        f"/sitemap-{numbers[-1]}.xml", headers={"If-None-Match": last.headers["ETag"]}
+    )
+    assert again.status_code == 304

@@ -126,7 +126,10 @@ def _part_exists(number: int) -> bool:
     if layout is None:
         return False
     size, others, buckets = layout
-    return 1 <= number <= len(sitemap.parts(others, size)) + len(buckets)
+    first = len(sitemap.parts(others, size))
+    # Post parts follow the listings' parts, one per id run with public posts: runs may be
+    # missing (their posts deleted or drafted), and those parts are 404s.
+    return 1 <= number <= first or number - first - 1 in {n for n, _ in buckets}
 
 
 @bp.get("/sitemap-<int:number>.xml")
